@@ -1,0 +1,40 @@
+package dev.coffer.api.agent;
+
+/**
+ * The uniform commands the control plane sends to an agent. Payload and result shapes are given per
+ * constant; each engine turns them into its own syntax.
+ */
+public enum CommandType {
+  /** Payload {@link PrepareRequest}: initialise and start the engine, create initial objects. */
+  PREPARE,
+  /** No payload: stop then start the engine. */
+  RESTART,
+  /** No payload: stop the engine for good; the agent exits after answering. */
+  SHUTDOWN,
+  /** Payload {@code List<DatabaseSpec>}. */
+  CREATE_DATABASES,
+  /** Payload {@link DatabaseSpec} (name only). */
+  DELETE_DATABASE,
+  /** Result {@code List<DatabaseSpec>}. */
+  LIST_DATABASES,
+  /** Payload {@code List<UserSpec>}. */
+  CREATE_USERS,
+  /** Payload {@link UserRef}. */
+  DELETE_USER,
+  /** Result {@code List<UserInfo>}. */
+  LIST_USERS,
+  /** Payload {@link UserRef}; result {@link UserInfo}, or error NOT_FOUND. */
+  GET_USER,
+  /** Payload {@link UserUpdate}. */
+  UPDATE_USER,
+  /** Payload {@link AccessChange}: grant access to each listed database. */
+  GRANT_ACCESS,
+  /** Payload {@link AccessChange} with exactly one database. */
+  REVOKE_ACCESS,
+  /** Payload {@link RootRequest}; result {@link RootCredentials}. */
+  ENABLE_ROOT,
+  /** No payload. */
+  DISABLE_ROOT,
+  /** Result {@link RootStatus}. */
+  ROOT_STATUS
+}

@@ -1,0 +1,29 @@
+package dev.coffer.api.datastores;
+
+/**
+ * What a datastore can do. The control plane refuses an operation whose capability is missing with
+ * the same 400 for every engine, before any command reaches an agent.
+ */
+public enum Capability {
+  /** Databases (schemas) can be created, listed and deleted. */
+  DATABASES("database"),
+  /** Users can be created, listed, changed and deleted. */
+  USERS("user"),
+  /** User access can be granted and revoked per database. */
+  USER_ACCESS("user_access"),
+  /** Users carry a host pattern ({@code name@host}). */
+  USER_HOSTS("user_host"),
+  /** The engine's superuser can be enabled and disabled. */
+  ROOT("root");
+
+  private final String operation;
+
+  Capability(String operation) {
+    this.operation = operation;
+  }
+
+  /** The operation name used in Trove's "not supported" message. */
+  public String operation() {
+    return operation;
+  }
+}
