@@ -1,0 +1,164 @@
+package dev.coffer.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.agent.engine.EngineCatalog;
+import dev.coffer.agent.process.OsProcesses;
+import dev.coffer.api.agent.Json;
+import dev.coffer.server.agents.AgentGateway;
+import dev.coffer.server.agents.AgentRoutes;
+import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.compute.ComputeDriver;
+import dev.coffer.server.compute.local.LocalComputeDriver;
+import dev.coffer.server.databases.DatabaseRoutes;
+import dev.coffer.server.datastores.DatastoreCatalog;
+import dev.coffer.server.datastores.DatastoreRoutes;
+import dev.coffer.server.datastores.JdbiDatastoreRepository;
+import dev.coffer.server.flavors.FlavorCatalog;
+import dev.coffer.server.flavors.FlavorRoutes;
+import dev.coffer.server.identity.Authentication;
+import dev.coffer.server.identity.IdentityRoutes;
+import dev.coffer.server.identity.IdentityService;
+import dev.coffer.server.identity.JdbiIdentityRepository;
+import dev.coffer.server.instances.InstanceRepository;
+import dev.coffer.server.instances.InstanceRoutes;
+import dev.coffer.server.instances.InstanceService;
+import dev.coffer.server.instances.InstanceTaskHandlers;
+import dev.coffer.server.instances.JdbiInstanceRepository;
+import dev.coffer.server.instances.Quotas;
+import dev.coffer.server.instances.Reconciler;
+import dev.coffer.server.store.StateStore;
+import dev.coffer.server.tasks.JdbiTaskRepository;
+import dev.coffer.server.tasks.TaskRunner;
+import dev.coffer.server.users.UserRoutes;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** The composition root: builds every part of the control plane and wires them together. */
+public final class Coffer implements AutoCloseable {
+  private final StateStore store;
+  private final TaskRunner tasks;
+  private final Reconciler reconciler;
+  private final ApiServer api;
+  private final IdentityService identity;
+  private final ComputeDriver compute;
+  private final InstanceRepository instances;
+  private final ServerConfig config;
+
+  private Coffer(ServerConfig config) {
+    this.config = config;
+    ObjectMapper json = Json.newMapper();
+    try {
+      Files.createDirectories(config.home());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + config.home(), e);
+    }
+    if (!Files.isRegularFile(config.agentJar())) {
+      throw new IllegalStateException(
+          "guest agent jar not found at "
+              + config.agentJar()
+              + "; build it with 'mvn -pl agent -am package' or set COFFER_AGENT_JAR");
+    }
+    store =
+        config.stateUrl().isPresent()
+            ? StateStore.open(
+                config.stateUrl().get(),
+                config.stateUser().orElse(""),
+                config.statePassword().orElse(""))
+            : StateStore.embedded(config.home().resolve("state"));
+    identity = new IdentityService(new JdbiIdentityRepository(store.jdbi()));
+    DatastoreCatalog datastores =
+        new DatastoreCatalog(new JdbiDatastoreRepository(store.jdbi()), EngineCatalog.load());
+    datastores.discover();
+    FlavorCatalog flavors = new FlavorCatalog();
+    instances = new JdbiInstanceRepository(store.jdbi(), config.addressPool());
+    JdbiTaskRepository taskRepository = new JdbiTaskRepository(store.jdbi());
+    AgentGateway agents =
+        new AgentGateway(new JdbiCommandRepository(store.jdbi()), instances, json);
+    int port = config.port() == 0 ? freePort() : config.port();
+    String controlPlaneUrl =
+        "http://" + (config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind()) + ":" + port;
+    compute =
+        new LocalComputeDriver(
+            config.home(),
+            config.agentJar(),
+            controlPlaneUrl,
+            OsProcesses.isRoot() ? Optional.of("coffer") : Optional.empty(),
+            config.loopVolumes(),
+            json);
+    tasks = new TaskRunner(taskRepository, 8);
+    InstanceService service =
+        new InstanceService(instances, datastores, flavors, tasks, Quotas.defaults(), json);
+    tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
+    reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);
+    api =
+        new ApiServer(
+            json,
+            List.of(
+                new Authentication(identity)::register,
+                new IdentityRoutes(identity)::register,
+                new DatastoreRoutes(datastores)::register,
+                new FlavorRoutes(flavors)::register,
+                new InstanceRoutes(service)::register,
+                new DatabaseRoutes(service, agents, json)::register,
+                new UserRoutes(service, agents, json)::register,
+                new AgentRoutes(agents)::register));
+    api.start(config.bind(), port);
+    tasks.start();
+    reconciler.start(Duration.ofSeconds(5));
+  }
+
+  public static Coffer start(ServerConfig config) {
+    return new Coffer(config);
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int port() {
+    return api.port();
+  }
+
+  public String apiUrl() {
+    return "http://" + config.bind() + ":" + port();
+  }
+
+  public IdentityService identity() {
+    return identity;
+  }
+
+  public ComputeDriver compute() {
+    return compute;
+  }
+
+  public InstanceRepository instances() {
+    return instances;
+  }
+
+  public List<ApiServer.Route> routes() {
+    return api.routes();
+  }
+
+  public Path home() {
+    return config.home();
+  }
+
+  /** Stops the control plane; instances keep running (their agents reconnect on next start). */
+  @Override
+  public void close() {
+    reconciler.close();
+    api.stop();
+    tasks.close();
+    store.close();
+  }
+}

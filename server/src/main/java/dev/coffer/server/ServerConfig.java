@@ -1,0 +1,63 @@
+package dev.coffer.server;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Operator settings, from environment variables (see docs/operations.md).
+ *
+ * @param home state store, instance directories and volumes
+ * @param bind address the API listens on
+ * @param port API port (0 = any free port, for tests)
+ * @param agentJar the guest agent's runnable jar
+ * @param stateUrl JDBC URL of a PostgreSQL state store; empty = embedded
+ * @param loopVolumes give instances loop-mounted ext4 volumes when running as root
+ */
+public record ServerConfig(
+    Path home,
+    String bind,
+    int port,
+    Path agentJar,
+    Optional<String> stateUrl,
+    Optional<String> stateUser,
+    Optional<String> statePassword,
+    String addressPool,
+    boolean loopVolumes) {
+
+  public static ServerConfig fromEnvironment(Map<String, String> env) {
+    boolean root = "root".equals(System.getProperty("user.name"));
+    Path defaultHome =
+        root
+            ? Path.of("/var/lib/coffer")
+            : Path.of(System.getProperty("user.home"), ".local", "share", "coffer");
+    return new ServerConfig(
+        Path.of(env.getOrDefault("COFFER_HOME", defaultHome.toString())).toAbsolutePath(),
+        env.getOrDefault("COFFER_BIND", "127.0.0.1"),
+        Integer.parseInt(env.getOrDefault("COFFER_PORT", "8779")),
+        Path.of(
+                env.getOrDefault(
+                    "COFFER_AGENT_JAR",
+                    System.getProperty(
+                        "coffer.agent.jar", "agent/target/coffer-agent-0.1.0-SNAPSHOT-all.jar")))
+            .toAbsolutePath(),
+        Optional.ofNullable(env.get("COFFER_STATE_URL")),
+        Optional.ofNullable(env.get("COFFER_STATE_USER")),
+        Optional.ofNullable(env.get("COFFER_STATE_PASSWORD")),
+        env.getOrDefault("COFFER_ADDRESS_POOL", "127.77"),
+        !"directory".equals(env.getOrDefault("COFFER_VOLUMES", "loop")));
+  }
+
+  public ServerConfig withPort(int newPort) {
+    return new ServerConfig(
+        home,
+        bind,
+        newPort,
+        agentJar,
+        stateUrl,
+        stateUser,
+        statePassword,
+        addressPool,
+        loopVolumes);
+  }
+}

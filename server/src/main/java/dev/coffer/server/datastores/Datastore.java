@@ -1,0 +1,3 @@
+package dev.coffer.server.datastores;
+
+public record Datastore(String id, String name, String defaultVersionId) {}

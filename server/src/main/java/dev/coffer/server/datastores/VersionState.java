@@ -1,0 +1,11 @@
+package dev.coffer.server.datastores;
+
+/** How a datastore version is offered. */
+public enum VersionState {
+  /** Listed and usable for new instances. */
+  ACTIVE,
+  /** Listed (active=0) so existing instances make sense; refused for new instances. */
+  DEPRECATED,
+  /** Not listed to members and refused for new instances. */
+  HIDDEN
+}

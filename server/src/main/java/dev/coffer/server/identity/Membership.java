@@ -1,0 +1,3 @@
+package dev.coffer.server.identity;
+
+public record Membership(String userId, Project project, Role role) {}

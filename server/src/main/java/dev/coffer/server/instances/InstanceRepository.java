@@ -1,0 +1,42 @@
+package dev.coffer.server.instances;
+
+import dev.coffer.api.agent.EngineStatus;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** Storage of instances. Deleted instances are kept (soft delete) without an address. */
+public interface InstanceRepository {
+
+  /** Inserts the instance with a free loopback address from the pool; returns it as stored. */
+  Instance insert(Instance instance);
+
+  /** A live (not deleted) instance of the project. */
+  Optional<Instance> find(String projectId, String id);
+
+  /** Any live instance, whatever its project (agents, tasks). */
+  Optional<Instance> find(String id);
+
+  /** Live instances of a project ordered by creation, after {@code marker} if given. */
+  List<Instance> list(String projectId, int limit, Optional<String> marker);
+
+  List<Instance> live();
+
+  long countLive(String projectId);
+
+  long liveVolumeGb(String projectId);
+
+  void setTask(String id, TaskStatus task);
+
+  void setFault(String id, TaskStatus task, String message);
+
+  void recordHeartbeat(String id, EngineStatus status, long volumeUsedBytes, Instant at);
+
+  void setPlacement(String id, int port, String agentSecretHash);
+
+  void rename(String id, String name);
+
+  void setAccess(String id, boolean isPublic, List<String> allowedCidrs);
+
+  void markDeleted(String id);
+}

@@ -1,0 +1,337 @@
+package dev.coffer.server.instances;
+
+import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.PrepareRequest;
+import dev.coffer.api.agent.UserSpec;
+import dev.coffer.api.datastores.Capability;
+import dev.coffer.api.datastores.DatastoreDescriptor;
+import dev.coffer.server.datastores.DatastoreVersion;
+import dev.coffer.server.flavors.Flavor;
+import dev.coffer.server.http.ApiException;
+import dev.coffer.server.http.Fields;
+import dev.coffer.server.http.Links;
+import dev.coffer.server.identity.Authentication;
+import dev.coffer.server.identity.Principal;
+import dev.coffer.server.users.GuestNames;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Trove's instance API: create, list, show, update, delete and actions. */
+public final class InstanceRoutes {
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
+
+  private final InstanceService service;
+
+  public InstanceRoutes(InstanceService service) {
+    this.service = service;
+  }
+
+  public void register(Javalin app) {
+    String base = "/v1.0/{project_id}/instances";
+    app.post(base, this::create);
+    app.get(base, this::list);
+    app.get(base + "/{id}", this::show);
+    app.put(base + "/{id}", this::update);
+    app.patch(base + "/{id}", this::update);
+    app.delete(base + "/{id}", this::delete);
+    app.post(base + "/{id}/action", this::action);
+  }
+
+  private void create(Context ctx) {
+    Principal principal = Authentication.principal(ctx);
+    Fields body = Fields.body(ctx, "instance");
+    for (String unsupported :
+        List.of("replica_of", "restorePoint", "configuration", "locality", "modules")) {
+      if (body.has(unsupported) && !body.isNull(unsupported)) {
+        throw Fields.invalid(body.at(unsupported), "is not supported by this Coffer yet");
+      }
+    }
+    String name = body.name("name");
+    String flavorRef =
+        body.optionalReference("flavorRef")
+            .orElseThrow(() -> Fields.invalid(body.at("flavorRef"), "is a required property"));
+    Flavor flavor =
+        service
+            .flavors()
+            .resolve(flavorRef)
+            .orElseThrow(
+                () ->
+                    Fields.invalid(
+                        body.at("flavorRef"),
+                        "'" + flavorRef + "' is not a known flavor; see GET /flavors"));
+    int size =
+        body.optionalObject("volume")
+            .map(
+                v ->
+                    v.optionalInteger("size", 1, Integer.MAX_VALUE)
+                        .orElseThrow(() -> Fields.invalid(v.at("size"), "is a required property")))
+            .orElse(1);
+    Optional<Fields> datastore = body.optionalObject("datastore");
+    DatastoreVersion version =
+        service
+            .datastores()
+            .forNewInstance(
+                datastore.flatMap(d -> d.optionalString("type", 64)),
+                datastore.flatMap(d -> d.optionalString("version", 64)));
+    DatastoreDescriptor descriptor = service.datastores().descriptor(version.datastoreName());
+    List<DatabaseSpec> databases = new ArrayList<>();
+    Set<String> databaseNames = new HashSet<>();
+    List<Fields> dbFields = body.objects("databases", 100);
+    if (!dbFields.isEmpty() && !descriptor.supports(Capability.DATABASES)) {
+      throw notSupported(Capability.DATABASES, descriptor);
+    }
+    for (Fields db : dbFields) {
+      DatabaseSpec spec = GuestNames.database(db, descriptor);
+      if (!databaseNames.add(spec.name())) {
+        throw Fields.invalid(db.at("name"), "'" + spec.name() + "' is listed twice");
+      }
+      databases.add(spec);
+    }
+    List<UserSpec> users = new ArrayList<>();
+    Set<String> userKeys = new HashSet<>();
+    List<Fields> userFields = body.objects("users", 100);
+    if (!userFields.isEmpty() && !descriptor.supports(Capability.USERS)) {
+      throw notSupported(Capability.USERS, descriptor);
+    }
+    for (Fields user : userFields) {
+      UserSpec spec = GuestNames.user(user, descriptor);
+      if (!userKeys.add(spec.name() + "@" + spec.host())) {
+        throw Fields.invalid(user.at("name"), "'" + spec.name() + "' is listed twice");
+      }
+      for (String db : spec.databases()) {
+        if (!databaseNames.contains(db)) {
+          throw Fields.invalid(
+              user.at("databases"), "'" + db + "' is not among instance['databases']");
+        }
+      }
+      users.add(spec);
+    }
+    boolean isPublic = false;
+    List<String> cidrs = List.of();
+    Optional<Fields> access = body.optionalObject("access");
+    if (access.isPresent()) {
+      isPublic = access.get().optionalBoolean("is_public").orElse(false);
+      cidrs = cidrs(access.get());
+    }
+    Instance created =
+        service.create(
+            principal,
+            new InstanceService.CreateRequest(
+                name,
+                flavor,
+                size,
+                version,
+                new PrepareRequest(databases, users),
+                isPublic,
+                cidrs));
+    ctx.status(200).json(Map.of("instance", view(ctx, created, true)));
+  }
+
+  private static List<String> cidrs(Fields access) {
+    List<String> cidrs = access.strings("allowed_cidrs", 50, 43);
+    for (int i = 0; i < cidrs.size(); i++) {
+      if (!cidrs.get(i).matches("(\\d{1,3}\\.){3}\\d{1,3}(/\\d{1,2})?|[0-9a-fA-F:]+(/\\d{1,3})?")) {
+        throw Fields.invalid(
+            access.at("allowed_cidrs") + "[" + i + "]", "must be an IP network such as 10.0.0.0/8");
+      }
+    }
+    return cidrs;
+  }
+
+  private static ApiException notSupported(Capability capability, DatastoreDescriptor descriptor) {
+    return new ApiException.BadRequest(
+        "The '"
+            + capability.operation()
+            + "' operation is not supported for the '"
+            + descriptor.name()
+            + "' datastore.");
+  }
+
+  private void list(Context ctx) {
+    Principal principal = Authentication.principal(ctx);
+    int limit = parseLimit(ctx);
+    Optional<String> marker =
+        Optional.ofNullable(ctx.queryParam("marker")).filter(m -> !m.isBlank());
+    List<Instance> page = service.list(principal, limit + 1, marker);
+    List<Map<String, Object>> views = new ArrayList<>();
+    for (int i = 0; i < Math.min(limit, page.size()); i++) {
+      views.add(view(ctx, page.get(i), false));
+    }
+    List<Map<String, String>> links = new ArrayList<>();
+    if (page.size() > limit) {
+      String next = page.get(limit - 1).id();
+      links.add(
+          Map.of(
+              "href",
+              ctx.scheme()
+                  + "://"
+                  + ctx.host()
+                  + "/v1.0/"
+                  + principal.projectId()
+                  + "/instances?limit="
+                  + limit
+                  + "&marker="
+                  + next,
+              "rel",
+              "next"));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("instances", views);
+    body.put("links", links);
+    ctx.json(body);
+  }
+
+  static int parseLimit(Context ctx) {
+    String raw = ctx.queryParam("limit");
+    if (raw == null || raw.isBlank()) {
+      return 1000;
+    }
+    try {
+      int limit = Integer.parseInt(raw);
+      if (limit < 1 || limit > 1000) {
+        throw new NumberFormatException();
+      }
+      return limit;
+    } catch (NumberFormatException e) {
+      throw new ApiException.BadRequest(
+          "Validation error: limit must be an integer between 1 and 1000.");
+    }
+  }
+
+  private void show(Context ctx) {
+    Instance instance = service.get(Authentication.principal(ctx), ctx.pathParam("id"));
+    ctx.json(Map.of("instance", view(ctx, instance, true)));
+  }
+
+  private void update(Context ctx) {
+    Principal principal = Authentication.principal(ctx);
+    String id = ctx.pathParam("id");
+    service.get(principal, id);
+    Fields body = Fields.body(ctx, "instance");
+    List<String> others = new ArrayList<>();
+    body.node()
+        .fieldNames()
+        .forEachRemaining(
+            f -> {
+              if (!f.equals("name")) {
+                others.add(f);
+              }
+            });
+    if (others.size() > 1) {
+      throw new ApiException.BadRequest("Only one attribute (except 'name') is allowed to update.");
+    }
+    for (String other : others) {
+      if (!other.equals("access")) {
+        throw Fields.invalid(body.at(other), "cannot be updated by this Coffer yet");
+      }
+    }
+    Optional<String> name = body.optionalName("name");
+    Optional<Fields> access = body.optionalObject("access");
+    if (name.isEmpty() && access.isEmpty()) {
+      throw new ApiException.BadRequest(
+          "Validation error: instance needs 'name' or 'access' to update.");
+    }
+    List<String> cidrs = access.map(InstanceRoutes::cidrs).orElse(List.of());
+    boolean isPublic = access.flatMap(a -> a.optionalBoolean("is_public")).orElse(false);
+    name.ifPresent(n -> service.rename(principal, id, n));
+    if (access.isPresent()) {
+      service.setAccess(principal, id, isPublic, cidrs);
+    }
+    ctx.status(202);
+  }
+
+  private void delete(Context ctx) {
+    service.delete(Authentication.principal(ctx), ctx.pathParam("id"));
+    ctx.status(202);
+  }
+
+  private void action(Context ctx) {
+    Principal principal = Authentication.principal(ctx);
+    String id = ctx.pathParam("id");
+    service.get(principal, id);
+    Fields body = Fields.body(ctx);
+    List<String> keys = new ArrayList<>();
+    body.node().fieldNames().forEachRemaining(keys::add);
+    if (keys.size() != 1) {
+      throw new ApiException.BadRequest(
+          "Validation error: the action body must have exactly one key, such as {\"restart\": {}}.");
+    }
+    switch (keys.get(0)) {
+      case "restart" -> service.restart(principal, id);
+      case "resize", "promote_to_replica_source", "eject_replica_source", "reset_status" ->
+          throw new ApiException.BadRequest(
+              "The '" + keys.get(0) + "' action is not supported by this Coffer yet.");
+      default -> throw new ApiException.BadRequest("Action " + keys.get(0) + " not supported.");
+    }
+    ctx.status(202);
+  }
+
+  Map<String, Object> view(Context ctx, Instance i, boolean detailed) {
+    Instant now = Instant.now();
+    String project = i.projectId();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", i.id());
+    m.put("name", i.name());
+    m.put("status", StatusRules.status(i, now));
+    m.put("operating_status", StatusRules.operatingStatus(i, now));
+    m.put("links", Links.of(ctx, project, "instances/" + i.id()));
+    m.put(
+        "flavor",
+        Map.of("id", i.flavorId(), "links", Links.of(ctx, project, "flavors/" + i.flavorId())));
+    DatastoreVersion version = service.version(i);
+    Map<String, Object> ds = new LinkedHashMap<>();
+    ds.put("type", version.datastoreName());
+    ds.put("version", version.name());
+    ds.put("version_number", version.name());
+    m.put("datastore", ds);
+    m.put("region", "local");
+    m.put("access", Map.of("is_public", i.isPublic(), "allowed_cidrs", i.allowedCidrs()));
+    Map<String, Object> volume = new LinkedHashMap<>();
+    volume.put("size", i.volumeSize());
+    if (i.volumeUsedBytes() != null) {
+      volume.put("used", Math.round(i.volumeUsedBytes() / (1024.0 * 1024 * 1024) * 1000) / 1000.0);
+    }
+    m.put("volume", volume);
+    if (i.address() != null) {
+      m.put("ip", List.of(i.address()));
+      m.put(
+          "addresses",
+          List.of(Map.of("address", i.address(), "type", "private", "network", "loopback")));
+    }
+    m.put("tenant_id", project);
+    if (detailed) {
+      m.put("created", TIME.format(i.createdAt()));
+      m.put("updated", TIME.format(i.updatedAt()));
+      m.put("service_status_updated", TIME.format(i.serviceStatusUpdated()));
+    }
+    if (i.address() != null && i.port() != null) {
+      m.put("endpoint", Map.of("host", i.address(), "port", i.port()));
+      m.put(
+          "connection",
+          service
+              .descriptorOf(i)
+              .clientHint()
+              .replace("{host}", i.address())
+              .replace("{port}", Integer.toString(i.port())));
+    }
+    if (i.faultMessage() != null) {
+      Map<String, Object> fault = new LinkedHashMap<>();
+      fault.put("message", i.faultMessage());
+      fault.put("created", i.faultAt() == null ? null : TIME.format(i.faultAt()));
+      fault.put("details", "");
+      m.put("fault", fault);
+    }
+    return m;
+  }
+}

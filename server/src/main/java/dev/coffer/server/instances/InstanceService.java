@@ -1,0 +1,278 @@
+package dev.coffer.server.instances;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.api.agent.PrepareRequest;
+import dev.coffer.api.datastores.Capability;
+import dev.coffer.api.datastores.DatastoreDescriptor;
+import dev.coffer.server.compute.InstanceLaunch;
+import dev.coffer.server.datastores.DatastoreCatalog;
+import dev.coffer.server.datastores.DatastoreVersion;
+import dev.coffer.server.flavors.Flavor;
+import dev.coffer.server.flavors.FlavorCatalog;
+import dev.coffer.server.http.ApiException;
+import dev.coffer.server.identity.Principal;
+import dev.coffer.server.tasks.Task;
+import dev.coffer.server.tasks.TaskRunner;
+import dev.coffer.server.tasks.TaskType;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place that changes instances: validates, checks state gates, and starts tasks. */
+public final class InstanceService {
+  private static final Logger log = LoggerFactory.getLogger(InstanceService.class);
+
+  private final InstanceRepository instances;
+  private final DatastoreCatalog datastores;
+  private final FlavorCatalog flavors;
+  private final TaskRunner tasks;
+  private final Quotas quotas;
+  private final ObjectMapper json;
+
+  public InstanceService(
+      InstanceRepository instances,
+      DatastoreCatalog datastores,
+      FlavorCatalog flavors,
+      TaskRunner tasks,
+      Quotas quotas,
+      ObjectMapper json) {
+    this.instances = instances;
+    this.datastores = datastores;
+    this.flavors = flavors;
+    this.tasks = tasks;
+    this.quotas = quotas;
+    this.json = json;
+  }
+
+  /** A validated create request. */
+  public record CreateRequest(
+      String name,
+      Flavor flavor,
+      int volumeSize,
+      DatastoreVersion version,
+      PrepareRequest initial,
+      boolean isPublic,
+      List<String> allowedCidrs) {}
+
+  public Quotas quotas() {
+    return quotas;
+  }
+
+  public DatastoreCatalog datastores() {
+    return datastores;
+  }
+
+  public FlavorCatalog flavors() {
+    return flavors;
+  }
+
+  /** Accepts a create: the row and its durable task exist when this returns. */
+  public synchronized Instance create(Principal principal, CreateRequest request) {
+    if (request.volumeSize() > quotas.maxVolumeSizeGb()) {
+      throw new ApiException.OverLimit(
+          "Volume 'size' cannot exceed maximum of "
+              + quotas.maxVolumeSizeGb()
+              + " GB, "
+              + request.volumeSize()
+              + " cannot be accepted.");
+    }
+    if (instances.countLive(principal.projectId()) + 1 > quotas.maxInstances()) {
+      throw new ApiException.OverLimit("Quota exceeded for resources: ['instances'].");
+    }
+    if (instances.liveVolumeGb(principal.projectId()) + request.volumeSize()
+        > quotas.maxVolumeGb()) {
+      throw new ApiException.OverLimit("Quota exceeded for resources: ['volumes'].");
+    }
+    boolean duplicate =
+        instances.list(principal.projectId(), Integer.MAX_VALUE, Optional.empty()).stream()
+            .anyMatch(i -> i.name().equals(request.name()));
+    if (duplicate) {
+      throw new ApiException.Conflict(
+          "An instance with the name \"" + request.name() + "\" already exists in this project.");
+    }
+    Instant now = Instant.now();
+    Instance created =
+        instances.insert(
+            new Instance(
+                UUID.randomUUID().toString(),
+                principal.projectId(),
+                request.name(),
+                request.version().id(),
+                request.flavor().id(),
+                request.volumeSize(),
+                null,
+                null,
+                null,
+                request.isPublic(),
+                request.allowedCidrs(),
+                TaskStatus.BUILDING,
+                ServiceStatus.NEW,
+                now,
+                null,
+                null,
+                null,
+                null,
+                now,
+                now,
+                null));
+    tasks.submit(
+        Task.create(
+            UUID.randomUUID().toString(),
+            TaskType.CREATE_INSTANCE,
+            created.id(),
+            write(request.initial())));
+    log.info(
+        "event=instance_create_accepted instance={} project={} datastore={} version={} flavor={} volume_gb={}",
+        created.id(),
+        principal.projectId(),
+        request.version().datastoreName(),
+        request.version().name(),
+        request.flavor().id(),
+        request.volumeSize());
+    return created;
+  }
+
+  public Instance get(Principal principal, String id) {
+    return instances
+        .find(principal.projectId(), id)
+        .orElseThrow(() -> new ApiException.NotFound("Instance " + id + " could not be found."));
+  }
+
+  public List<Instance> list(Principal principal, int limit, Optional<String> marker) {
+    marker.ifPresent(m -> get(principal, m));
+    return instances.list(principal.projectId(), limit, marker);
+  }
+
+  public void rename(Principal principal, String id, String name) {
+    Instance instance = get(principal, id);
+    boolean duplicate =
+        instances.list(principal.projectId(), Integer.MAX_VALUE, Optional.empty()).stream()
+            .anyMatch(i -> i.name().equals(name) && !i.id().equals(instance.id()));
+    if (duplicate) {
+      throw new ApiException.Conflict(
+          "An instance with the name \"" + name + "\" already exists in this project.");
+    }
+    instances.rename(instance.id(), name);
+    log.info("event=instance_renamed instance={} project={}", id, principal.projectId());
+  }
+
+  public void setAccess(Principal principal, String id, boolean isPublic, List<String> cidrs) {
+    Instance instance = get(principal, id);
+    instances.setAccess(instance.id(), isPublic, cidrs);
+    log.info("event=instance_access_updated instance={} public={} cidrs={}", id, isPublic, cidrs);
+  }
+
+  public void delete(Principal principal, String id) {
+    Instance instance = get(principal, id);
+    if (instance.task() == TaskStatus.BUILDING) {
+      throw new ApiException.UnprocessableEntity(
+          "Instance " + id + " is not ready. (Status is BUILD).");
+    }
+    if (instance.task() == TaskStatus.DELETING) {
+      return;
+    }
+    instances.setTask(instance.id(), TaskStatus.DELETING);
+    tasks.submit(
+        Task.create(UUID.randomUUID().toString(), TaskType.DELETE_INSTANCE, instance.id(), null));
+    log.info("event=instance_delete_accepted instance={} project={}", id, principal.projectId());
+  }
+
+  public void restart(Principal principal, String id) {
+    Instance instance = get(principal, id);
+    requireActionable(instance);
+    instances.setTask(instance.id(), TaskStatus.REBOOTING);
+    tasks.submit(
+        Task.create(UUID.randomUUID().toString(), TaskType.RESTART_INSTANCE, instance.id(), null));
+    log.info("event=instance_restart_accepted instance={} project={}", id, principal.projectId());
+  }
+
+  /** Trove's gate for actions: no task running and an engine that is up or merely stopped. */
+  private static void requireActionable(Instance instance) {
+    if (instance.task() != TaskStatus.NONE) {
+      throw new ApiException.UnprocessableEntity(
+          "Instance "
+              + instance.id()
+              + " is not currently available for an action to be performed (task status was "
+              + instance.task()
+              + ").");
+    }
+    String status = StatusRules.status(instance, Instant.now());
+    if (!status.equals("ACTIVE") && !status.equals("SHUTDOWN")) {
+      throw new ApiException.UnprocessableEntity(
+          "Instance "
+              + instance.id()
+              + " is not currently available for an action to be performed (instance status was "
+              + status
+              + ").");
+    }
+  }
+
+  /**
+   * The instance, if it may take a user, database or root call: found (404), its datastore has the
+   * capability (400), and it is running with no task (422).
+   */
+  public GuestTarget guestTarget(Principal principal, String id, Capability capability) {
+    Instance instance = get(principal, id);
+    DatastoreDescriptor descriptor = descriptorOf(instance);
+    if (!descriptor.supports(capability)) {
+      throw new ApiException.BadRequest(
+          "The '"
+              + capability.operation()
+              + "' operation is not supported for the '"
+              + descriptor.name()
+              + "' datastore.");
+    }
+    return new GuestTarget(instance, descriptor);
+  }
+
+  /** Second half of {@link #guestTarget}: called after the request body has been validated. */
+  public void requireGuestReady(Instance instance) {
+    Instance fresh = instances.find(instance.id()).orElse(instance);
+    if (!StatusRules.acceptsGuestCalls(fresh, Instant.now())) {
+      throw new ApiException.UnprocessableEntity(
+          "Instance "
+              + instance.id()
+              + " is not ready, status: "
+              + StatusRules.status(fresh, Instant.now())
+              + ".");
+    }
+  }
+
+  public DatastoreDescriptor descriptorOf(Instance instance) {
+    return datastores.descriptor(version(instance).datastoreName());
+  }
+
+  public DatastoreVersion version(Instance instance) {
+    return datastores.version(instance.datastoreVersionId(), true);
+  }
+
+  public Flavor flavor(Instance instance) {
+    return flavors.byId(instance.flavorId()).orElseThrow();
+  }
+
+  public InstanceLaunch launch(Instance instance) {
+    DatastoreVersion version = version(instance);
+    DatastoreDescriptor descriptor = datastores.descriptor(version.datastoreName());
+    return new InstanceLaunch(
+        instance.id(),
+        version.datastoreName(),
+        version.name(),
+        version.binaries(),
+        instance.address(),
+        descriptor.defaultPort(),
+        flavor(instance).ramMb(),
+        instance.volumeSize());
+  }
+
+  private String write(Object value) {
+    try {
+      return json.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package dev.coffer.server.instances;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.api.agent.CommandResult;
+import dev.coffer.api.agent.CommandType;
+import dev.coffer.api.agent.PrepareRequest;
+import dev.coffer.server.agents.AgentGateway;
+import dev.coffer.server.compute.ComputeDriver;
+import dev.coffer.server.compute.Placement;
+import dev.coffer.server.identity.PasswordHasher;
+import dev.coffer.server.tasks.PermanentFailure;
+import dev.coffer.server.tasks.Task;
+import dev.coffer.server.tasks.TaskHandler;
+import dev.coffer.server.tasks.TaskType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable steps of create, delete and restart. Each step is safe to repeat: placement checks
+ * what exists, commands carry ids derived from the task, and results are looked up by those ids.
+ */
+public final class InstanceTaskHandlers {
+  private static final Logger log = LoggerFactory.getLogger(InstanceTaskHandlers.class);
+
+  private final InstanceRepository instances;
+  private final InstanceService service;
+  private final ComputeDriver compute;
+  private final AgentGateway agents;
+  private final ObjectMapper json;
+
+  public InstanceTaskHandlers(
+      InstanceRepository instances,
+      InstanceService service,
+      ComputeDriver compute,
+      AgentGateway agents,
+      ObjectMapper json) {
+    this.instances = instances;
+    this.service = service;
+    this.compute = compute;
+    this.agents = agents;
+    this.json = json;
+  }
+
+  public List<TaskHandler> all() {
+    return List.of(new Create(), new Delete(), new Restart());
+  }
+
+  private Optional<Instance> live(Task task) {
+    return instances.find(task.instanceId());
+  }
+
+  /** Places the instance (or finds it placed) and makes sure its agent runs. */
+  private Instance place(Instance instance) {
+    Placement placement = compute.ensureRunning(service.launch(instance));
+    instances.setPlacement(
+        instance.id(), placement.port(), PasswordHasher.sha256(placement.agentSecret()));
+    if (placement.agentStarted()) {
+      agents.requeueUnanswered(instance.id());
+    }
+    return instances.find(instance.id()).orElse(instance);
+  }
+
+  private CommandResult awaitUntilDeadline(Task task, String commandId) throws TimeoutException {
+    Duration left = Duration.between(Instant.now(), task.deadline());
+    if (left.isNegative()) {
+      throw new TimeoutException("deadline passed");
+    }
+    return agents.await(commandId, left);
+  }
+
+  final class Create implements TaskHandler {
+    @Override
+    public TaskType type() {
+      return TaskType.CREATE_INSTANCE;
+    }
+
+    @Override
+    public void run(Task task) throws Exception {
+      Optional<Instance> found = live(task);
+      if (found.isEmpty() || found.get().task() != TaskStatus.BUILDING) {
+        return;
+      }
+      Instance instance = place(found.get());
+      PrepareRequest initial =
+          task.payload() == null
+              ? new PrepareRequest(List.of(), List.of())
+              : json.readValue(task.payload(), PrepareRequest.class);
+      String commandId = task.id() + ":prepare";
+      agents.send(instance.id(), commandId, CommandType.PREPARE, initial);
+      CommandResult result;
+      try {
+        result = awaitUntilDeadline(task, commandId);
+      } catch (TimeoutException e) {
+        throw new PermanentFailure(
+            "The engine did not become ready within "
+                + task.type().timeout().toMinutes()
+                + " minutes.");
+      }
+      if (!result.ok()) {
+        throw new PermanentFailure("The engine could not be prepared: " + result.error());
+      }
+      instances.setFault(instance.id(), TaskStatus.NONE, null);
+      log.info("event=instance_active instance={} project={}", instance.id(), instance.projectId());
+    }
+
+    @Override
+    public void giveUp(Task task, String reason) {
+      live(task)
+          .ifPresent(
+              instance -> {
+                agents.cancelAll(instance.id());
+                compute.stop(instance.id());
+                instances.setFault(instance.id(), TaskStatus.BUILDING_ERROR, reason);
+                log.warn("event=instance_error instance={} reason=\"{}\"", instance.id(), reason);
+              });
+    }
+  }
+
+  final class Delete implements TaskHandler {
+    @Override
+    public TaskType type() {
+      return TaskType.DELETE_INSTANCE;
+    }
+
+    @Override
+    public void run(Task task) {
+      if (live(task).isEmpty()) {
+        return;
+      }
+      agents.cancelAll(task.instanceId());
+      compute.destroy(task.instanceId());
+      if (!compute.isGone(task.instanceId())) {
+        throw new IllegalStateException("processes or files of the instance remain; retrying");
+      }
+      instances.markDeleted(task.instanceId());
+      log.info("event=instance_deleted instance={}", task.instanceId());
+    }
+
+    @Override
+    public void giveUp(Task task, String reason) {
+      instances.setFault(task.instanceId(), TaskStatus.DELETING_ERROR, "Delete failed: " + reason);
+    }
+  }
+
+  final class Restart implements TaskHandler {
+    @Override
+    public TaskType type() {
+      return TaskType.RESTART_INSTANCE;
+    }
+
+    @Override
+    public void run(Task task) throws Exception {
+      Optional<Instance> found = live(task);
+      if (found.isEmpty() || found.get().task() != TaskStatus.REBOOTING) {
+        return;
+      }
+      Instance instance = place(found.get());
+      String commandId = task.id() + ":restart";
+      agents.send(instance.id(), commandId, CommandType.RESTART, null);
+      CommandResult result;
+      try {
+        result = awaitUntilDeadline(task, commandId);
+      } catch (TimeoutException e) {
+        throw new PermanentFailure("The engine did not restart in time.");
+      }
+      if (!result.ok()) {
+        throw new PermanentFailure("Restart failed: " + result.error());
+      }
+      instances.setFault(instance.id(), TaskStatus.NONE, null);
+      log.info("event=instance_restarted instance={}", instance.id());
+    }
+
+    @Override
+    public void giveUp(Task task, String reason) {
+      // Like Trove, a failed restart returns the task to NONE; the engine's status tells the rest.
+      instances.setFault(task.instanceId(), TaskStatus.NONE, reason);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.coffer.server.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The control plane's database: an embedded H2 file by default, PostgreSQL when a JDBC URL is
+ * given. Migrations run at start; repositories receive the {@link Jdbi} and keep all SQL.
+ */
+public final class StateStore implements AutoCloseable {
+  private final HikariDataSource dataSource;
+  private final Jdbi jdbi;
+
+  private StateStore(HikariDataSource dataSource) {
+    this.dataSource = dataSource;
+    Flyway.configure().dataSource(dataSource).load().migrate();
+    this.jdbi = Jdbi.create(dataSource);
+  }
+
+  /** An embedded store in {@code dir}; survives restarts. */
+  public static StateStore embedded(Path dir) {
+    String url =
+        "jdbc:h2:file:"
+            + dir.resolve("coffer").toAbsolutePath()
+            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+    return open(url, "coffer", "");
+  }
+
+  public static StateStore open(String jdbcUrl, String user, String password) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl);
+    config.setUsername(user);
+    config.setPassword(password);
+    config.setMaximumPoolSize(10);
+    config.setPoolName("coffer-state");
+    return new StateStore(new HikariDataSource(config));
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+}

@@ -1,0 +1,170 @@
+package dev.coffer.server.tasks;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs durable tasks: claims due rows, runs their handler on a worker, and records the outcome. One
+ * task per instance runs at a time. On start, tasks a crashed server left RUNNING are resumed.
+ */
+public final class TaskRunner implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
+
+  private final TaskRepository tasks;
+  private final Map<TaskType, TaskHandler> handlers = new EnumMap<>(TaskType.class);
+  private final int workers;
+  private final ExecutorService pool;
+  private final Semaphore free;
+  private final Thread dispatcher;
+  private final Object wakeUp = new Object();
+  private volatile boolean running = true;
+
+  public TaskRunner(TaskRepository tasks, int workers) {
+    this.tasks = tasks;
+    this.workers = workers;
+    this.pool = Executors.newFixedThreadPool(workers, r -> new Thread(r, "task-worker"));
+    this.free = new Semaphore(workers);
+    this.dispatcher = new Thread(this::dispatch, "task-dispatcher");
+    this.dispatcher.setDaemon(true);
+  }
+
+  /**
+   * Handlers are registered before {@link #start()}; they may depend on services using this runner.
+   */
+  public void register(List<TaskHandler> taskHandlers) {
+    taskHandlers.forEach(h -> handlers.put(h.type(), h));
+  }
+
+  public void start() {
+    int resumed = tasks.requeueRunning();
+    if (resumed > 0) {
+      log.info("event=tasks_resumed count={}", resumed);
+    }
+    dispatcher.start();
+  }
+
+  public void submit(Task task) {
+    tasks.insert(task);
+    log.info(
+        "event=task_accepted task={} type={} instance={}",
+        task.id(),
+        task.type(),
+        task.instanceId());
+    synchronized (wakeUp) {
+      wakeUp.notifyAll();
+    }
+  }
+
+  private void dispatch() {
+    while (running) {
+      try {
+        free.acquire();
+        Optional<Task> next = tasks.claimNext(Instant.now());
+        if (next.isEmpty()) {
+          free.release();
+          synchronized (wakeUp) {
+            wakeUp.wait(250);
+          }
+          continue;
+        }
+        Task task = next.get();
+        pool.execute(
+            () -> {
+              try {
+                execute(task);
+              } finally {
+                free.release();
+                synchronized (wakeUp) {
+                  wakeUp.notifyAll();
+                }
+              }
+            });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        free.release();
+        log.warn("event=task_dispatch_error error=\"{}\"", e.toString());
+        sleepQuietly(Duration.ofSeconds(1));
+      }
+    }
+  }
+
+  private void execute(Task task) {
+    TaskHandler handler = handlers.get(task.type());
+    long started = System.nanoTime();
+    try {
+      handler.run(task);
+      tasks.complete(task.id());
+      log.info(
+          "event=task_done task={} type={} instance={} attempt={} ms={}",
+          task.id(),
+          task.type(),
+          task.instanceId(),
+          task.attempts(),
+          (System.nanoTime() - started) / 1_000_000);
+    } catch (Exception e) {
+      String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      boolean permanent = e instanceof PermanentFailure;
+      boolean outOfTime = Instant.now().isAfter(task.deadline());
+      if (permanent || outOfTime || task.attempts() >= task.maxAttempts()) {
+        String why = outOfTime && !permanent ? "timed out: " + reason : reason;
+        log.warn(
+            "event=task_failed task={} type={} instance={} reason=\"{}\"",
+            task.id(),
+            task.type(),
+            task.instanceId(),
+            why);
+        if (!permanent) {
+          log.debug("task failure detail", e);
+        }
+        try {
+          handler.giveUp(task, why);
+        } finally {
+          tasks.fail(task.id(), why);
+        }
+      } else {
+        Instant next =
+            Instant.now().plusMillis(Math.min(30_000, 500L << Math.min(task.attempts(), 6)));
+        log.warn(
+            "event=task_retry task={} type={} instance={} attempt={} reason=\"{}\"",
+            task.id(),
+            task.type(),
+            task.instanceId(),
+            task.attempts(),
+            reason);
+        tasks.retryLater(task.id(), next, reason);
+      }
+    }
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    dispatcher.interrupt();
+    pool.shutdownNow();
+    try {
+      pool.awaitTermination(workers * 2L, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,8 @@
+package dev.coffer.server.tasks;
+
+public enum TaskState {
+  PENDING,
+  RUNNING,
+  DONE,
+  FAILED
+}

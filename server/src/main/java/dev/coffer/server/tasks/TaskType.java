@@ -1,0 +1,26 @@
+package dev.coffer.server.tasks;
+
+import java.time.Duration;
+
+/** The long operations; each has one handler, a retry budget and a deadline. */
+public enum TaskType {
+  CREATE_INSTANCE(5, Duration.ofMinutes(10)),
+  DELETE_INSTANCE(10, Duration.ofMinutes(10)),
+  RESTART_INSTANCE(3, Duration.ofMinutes(5));
+
+  private final int maxAttempts;
+  private final Duration timeout;
+
+  TaskType(int maxAttempts, Duration timeout) {
+    this.maxAttempts = maxAttempts;
+    this.timeout = timeout;
+  }
+
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  public Duration timeout() {
+    return timeout;
+  }
+}
