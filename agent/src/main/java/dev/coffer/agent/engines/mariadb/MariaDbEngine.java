@@ -1,0 +1,848 @@
+package dev.coffer.agent.engines.mariadb;
+
+import dev.coffer.agent.engine.Engine;
+import dev.coffer.agent.engine.EngineContext;
+import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.process.OsProcesses;
+import dev.coffer.agent.process.Secrets;
+import dev.coffer.api.agent.AccessChange;
+import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.RootCredentials;
+import dev.coffer.api.agent.UserInfo;
+import dev.coffer.api.agent.UserRef;
+import dev.coffer.api.agent.UserSpec;
+import dev.coffer.api.agent.UserUpdate;
+import dev.coffer.api.datastores.DatastoreDescriptor;
+import dev.coffer.api.datastores.NameRule;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A MariaDB (or, with {@link MySqlDialect}, MySQL) server of one instance.
+ *
+ * <p>The agent manages the server through its own account {@code os_admin}, reached over TCP on the
+ * instance's address (loopback clients arrive from 127.0.0.1) or over the socket. The account is
+ * (re)created from {@code --init-file} on every start, so a tenant with root who drops or changes
+ * it loses nothing permanent; the file exists only while the server starts.
+ *
+ * <p>A data directory counts as initialised once {@value #INITIALIZED_MARKER} is written in it,
+ * after the data-directory tool succeeded; anything else found there is the remains of an
+ * interrupted initialisation and is replaced.
+ */
+final class MariaDbEngine implements Engine {
+  static final String ADMIN_USER = "os_admin";
+  static final String ROOT_USER = "root";
+  static final String INITIALIZED_MARKER = ".coffer-initialized";
+
+  private static final Logger LOG = LoggerFactory.getLogger(MariaDbEngine.class);
+  private static final Duration INSTALL_DEADLINE = Duration.ofMinutes(3);
+  private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+  private static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
+  private static final String DEFAULT_CHARSET = "utf8mb4";
+  private static final String DEFAULT_COLLATION = "utf8mb4_general_ci";
+
+  // server error codes the API reports as something other than an engine failure
+  private static final int ER_DB_CREATE_EXISTS = 1007;
+  private static final int ER_DB_DROP_EXISTS = 1008;
+  private static final int ER_UNKNOWN_CHARACTER_SET = 1115;
+  private static final int ER_COLLATION_CHARSET_MISMATCH = 1253;
+  private static final int ER_UNKNOWN_COLLATION = 1273;
+  private static final int ER_CANNOT_USER = 1396;
+
+  private final EngineContext context;
+  private final DatastoreDescriptor descriptor;
+  private final SqlDialect dialect;
+  private final Path defaultsFile;
+  private final Path pidFile;
+
+  MariaDbEngine(EngineContext context, DatastoreDescriptor descriptor, SqlDialect dialect) {
+    this.context = context;
+    this.descriptor = descriptor;
+    this.dialect = dialect;
+    this.defaultsFile = context.instanceDir().resolve("my.cnf");
+    this.pidFile = context.runDir().resolve(ServerConfig.PID_FILE);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  @Override
+  public synchronized void initialize() {
+    Optional<String> user = context.runAsUser();
+    OsProcesses.ownedDirectories(
+        user, context.runDir(), context.logDir(), ServerConfig.filesDir(context));
+    prepareAgentDir();
+    adminPassword();
+    writeConfig();
+    if (Files.exists(context.dataDir().resolve(INITIALIZED_MARKER)) || pid().isPresent()) {
+      return;
+    }
+    clearDirectory(context.dataDir());
+    OsProcesses.ownedDirectories(user, context.dataDir());
+    OsProcesses.run(
+        dialect.initializeCommand(context.binaries(), defaultsFile, context.dataDir()),
+        user,
+        INSTALL_DEADLINE,
+        Map.of());
+    try {
+      Files.writeString(
+          context.dataDir().resolve(INITIALIZED_MARKER),
+          "data directory created by " + Path.of(context.binary("server")).getFileName() + "\n");
+    } catch (IOException e) {
+      throw EngineException.failure("cannot mark the data directory initialised", e);
+    }
+    LOG.info("engine={} instance={} event=initialized", descriptor.name(), context.instanceId());
+  }
+
+  @Override
+  public synchronized void start() {
+    Optional<Long> running = pid();
+    if (running.isPresent()) {
+      awaitReady(running.get(), null);
+      LOG.info(
+          "engine={} instance={} event=adopted pid={}",
+          descriptor.name(),
+          context.instanceId(),
+          running.get());
+      return;
+    }
+    initialize();
+    Path initFile = context.runDir().resolve("bootstrap.sql");
+    try {
+      writePrivateFile(
+          initFile, String.join("\n", dialect.bootstrap(adminAccounts(), adminPassword())) + "\n");
+      Files.deleteIfExists(pidFile);
+      Process process =
+          OsProcesses.spawn(
+              List.of(
+                  context.binary("server"),
+                  "--defaults-file=" + defaultsFile,
+                  "--init-file=" + initFile),
+              context.runAsUser(),
+              context.logDir().resolve("console.log"),
+              Map.of());
+      try {
+        awaitReady(process.pid(), process);
+      } catch (RuntimeException e) {
+        OsProcesses.terminate(process.pid(), Duration.ofSeconds(10));
+        throw e;
+      }
+      LOG.info(
+          "engine={} instance={} event=started pid={}",
+          descriptor.name(),
+          context.instanceId(),
+          process.pid());
+    } catch (IOException e) {
+      throw EngineException.failure("cannot prepare the server start: " + e.getMessage(), e);
+    } finally {
+      try {
+        Files.deleteIfExists(initFile);
+      } catch (IOException e) {
+        LOG.warn("instance={} cannot remove {}: {}", context.instanceId(), initFile, e.toString());
+      }
+    }
+  }
+
+  @Override
+  public synchronized void stop() {
+    Optional<Long> running = pid();
+    if (running.isEmpty()) {
+      return;
+    }
+    // SIGTERM is the server's clean shutdown: it flushes InnoDB and removes its pid file
+    OsProcesses.terminate(running.get(), STOP_DEADLINE);
+    if (OsProcesses.isAlive(running.get())) {
+      throw EngineException.failure("the server (pid " + running.get() + ") did not stop");
+    }
+    LOG.info(
+        "engine={} instance={} event=stopped pid={}",
+        descriptor.name(),
+        context.instanceId(),
+        running.get());
+  }
+
+  @Override
+  public boolean isHealthy() {
+    if (pid().isEmpty()) {
+      return false;
+    }
+    try (Connection c = connectAdmin(Duration.ofSeconds(2));
+        Statement s = c.createStatement()) {
+      s.execute("SELECT 1");
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public Optional<Long> pid() {
+    return OsProcesses.readPid(pidFile).filter(this::isServerProcess);
+  }
+
+  /** Guards against a pid file that outlived its process and a PID the OS gave to another one. */
+  private boolean isServerProcess(long pid) {
+    Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+    if (handle.isEmpty() || !handle.get().isAlive()) {
+      return false;
+    }
+    Set<String> names =
+        new TreeSet<>(
+            List.of(
+                "mariadbd",
+                "mysqld",
+                Path.of(context.binaries().getOrDefault("server", "mysqld"))
+                    .getFileName()
+                    .toString()));
+    return handle
+        .get()
+        .info()
+        .command()
+        .map(command -> names.contains(Path.of(command).getFileName().toString()))
+        .orElse(true);
+  }
+
+  private void awaitReady(long pid, Process spawned) {
+    long deadline = System.nanoTime() + START_DEADLINE.toNanos();
+    SQLException last = null;
+    while (System.nanoTime() < deadline) {
+      boolean alive = spawned != null ? spawned.isAlive() : OsProcesses.isAlive(pid);
+      if (!alive) {
+        throw EngineException.failure(
+            "the server exited while starting; its log ends with: " + errorLogTail());
+      }
+      try (Connection c = connectAdmin(Duration.ofSeconds(2));
+          Statement s = c.createStatement()) {
+        s.execute("SELECT 1");
+        return;
+      } catch (SQLException e) {
+        last = e;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw EngineException.failure("interrupted while waiting for the server", e);
+      }
+    }
+    throw EngineException.failure(
+        "the server did not accept the agent's login within "
+            + START_DEADLINE.toSeconds()
+            + " s (last error: "
+            + (last == null ? "none" : last.getMessage())
+            + "); its log ends with: "
+            + errorLogTail());
+  }
+
+  // ---- databases -------------------------------------------------------------------------
+
+  @Override
+  public void createDatabase(DatabaseSpec database) {
+    String name = requireDatabase(database.name());
+    String characterSet = blankToNull(database.characterSet());
+    String collation = blankToNull(database.collate());
+    if (characterSet == null && collation == null) {
+      characterSet = DEFAULT_CHARSET;
+      collation = DEFAULT_COLLATION;
+    }
+    requireCharsetName("character set", characterSet);
+    requireCharsetName("collation", collation);
+    String sql = dialect.createDatabase(name, characterSet, collation);
+    withAdmin(
+        "creating database " + name,
+        c -> {
+          if (databaseExists(c, name)) {
+            throw databaseExists(name);
+          }
+          try (Statement s = c.createStatement()) {
+            s.execute(sql);
+          } catch (SQLException e) {
+            switch (e.getErrorCode()) {
+              case ER_DB_CREATE_EXISTS -> throw databaseExists(name);
+              case ER_UNKNOWN_CHARACTER_SET, ER_UNKNOWN_COLLATION, ER_COLLATION_CHARSET_MISMATCH ->
+                  throw EngineException.badRequest(e.getMessage());
+              default -> throw e;
+            }
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public void deleteDatabase(String name) {
+    requireDatabase(name);
+    withAdmin(
+        "deleting database " + name,
+        c -> {
+          if (!databaseExists(c, name)) {
+            throw databaseNotFound(name);
+          }
+          // MySQL keeps grants on a dropped database; a new database of the same name would
+          // silently open to those users again
+          List<UserRef> grantees = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT User, Host FROM mysql.db WHERE Db = ?")) {
+            ps.setString(1, Sql.grantPattern(name));
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                grantees.add(new UserRef(rs.getString(1), rs.getString(2)));
+              }
+            }
+          }
+          try (Statement s = c.createStatement()) {
+            for (UserRef grantee : grantees) {
+              s.execute(dialect.revokeDatabase(name, grantee));
+            }
+            s.execute(dialect.dropDatabase(name));
+          } catch (SQLException e) {
+            if (e.getErrorCode() == ER_DB_DROP_EXISTS) {
+              throw databaseNotFound(name);
+            }
+            throw e;
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public List<DatabaseSpec> listDatabases() {
+    return withAdmin(
+        "listing databases",
+        c -> {
+          List<DatabaseSpec> databases = new ArrayList<>();
+          try (Statement s = c.createStatement();
+              ResultSet rs =
+                  s.executeQuery(
+                      "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME"
+                          + " FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")) {
+            while (rs.next()) {
+              if (!descriptor.reservedDatabases().contains(rs.getString(1))) {
+                databases.add(new DatabaseSpec(rs.getString(1), rs.getString(2), rs.getString(3)));
+              }
+            }
+          }
+          return databases;
+        });
+  }
+
+  // ---- users -----------------------------------------------------------------------------
+
+  @Override
+  public void createUser(UserSpec user) {
+    UserRef ref = requireUser(user.ref(), "User create error");
+    String password = requirePassword(user.password());
+    List<String> databases = user.databases().stream().map(this::requireDatabase).toList();
+    withAdmin(
+        "creating user " + ref.name(),
+        c -> {
+          if (userExists(c, ref)) {
+            throw userExists(ref);
+          }
+          for (String database : databases) {
+            if (!databaseExists(c, database)) {
+              throw databaseNotFound(database);
+            }
+          }
+          try {
+            executeWithPassword(c, dialect.createUser(ref), password);
+          } catch (SQLException e) {
+            if (e.getErrorCode() == ER_CANNOT_USER) {
+              throw userExists(ref);
+            }
+            throw e;
+          }
+          try (Statement s = c.createStatement()) {
+            for (String database : databases) {
+              s.execute(dialect.grantDatabase(database, ref));
+            }
+          } catch (SQLException | RuntimeException e) {
+            // no half-created user: a retry must not meet "already exists"
+            try (Statement s = c.createStatement()) {
+              s.execute(dialect.dropUser(ref));
+            } catch (SQLException dropFailed) {
+              e.addSuppressed(dropFailed);
+            }
+            throw e;
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public void deleteUser(UserRef user) {
+    UserRef ref = requireUser(user, "User delete error");
+    withAdmin(
+        "deleting user " + ref.name(),
+        c -> {
+          if (!userExists(c, ref)) {
+            throw userNotFound(ref);
+          }
+          try (Statement s = c.createStatement()) {
+            s.execute(dialect.dropUser(ref));
+          } catch (SQLException e) {
+            if (e.getErrorCode() == ER_CANNOT_USER) {
+              throw userNotFound(ref);
+            }
+            throw e;
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public List<UserInfo> listUsers() {
+    return withAdmin(
+        "listing users",
+        c -> {
+          Map<UserRef, Set<String>> grants = databaseGrants(c);
+          List<UserInfo> users = new ArrayList<>();
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery(dialect.listAccounts())) {
+            while (rs.next()) {
+              UserRef ref = new UserRef(rs.getString(1), rs.getString(2));
+              if (!isHidden(ref)) {
+                users.add(
+                    new UserInfo(
+                        ref.name(), ref.host(), List.copyOf(grants.getOrDefault(ref, Set.of()))));
+              }
+            }
+          }
+          users.sort(Comparator.comparing(UserInfo::name).thenComparing(UserInfo::host));
+          return users;
+        });
+  }
+
+  @Override
+  public Optional<UserInfo> findUser(UserRef user) {
+    if (isHidden(user)
+        || descriptor.userNames().violation(user.name()).isPresent()
+        || !Names.HOST.matcher(user.host()).matches()) {
+      return Optional.empty();
+    }
+    return withAdmin(
+        "reading user " + user.name(),
+        c ->
+            userExists(c, user)
+                ? Optional.of(new UserInfo(user.name(), user.host(), grantedDatabases(c, user)))
+                : Optional.empty());
+  }
+
+  @Override
+  public void updateUser(UserUpdate update) {
+    UserRef ref = requireUser(update.user(), "Error loading user");
+    UserRef target =
+        requireUser(
+            new UserRef(
+                update.newName() == null ? ref.name() : update.newName(),
+                update.newHost() == null ? ref.host() : update.newHost()),
+            "User update error");
+    String password = update.newPassword() == null ? null : requirePassword(update.newPassword());
+    withAdmin(
+        "updating user " + ref.name(),
+        c -> {
+          if (!userExists(c, ref)) {
+            throw userNotFound(ref);
+          }
+          if (!target.equals(ref)) {
+            if (userExists(c, target)) {
+              throw userExists(target);
+            }
+            try (Statement s = c.createStatement()) {
+              // grants follow the account
+              s.execute(dialect.renameUser(ref, target));
+            }
+          }
+          if (password != null) {
+            executeWithPassword(c, dialect.setPassword(target), password);
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public void grantAccess(AccessChange change) {
+    UserRef ref = requireUser(change.user(), "User access error");
+    List<String> databases = change.databases().stream().map(this::requireDatabase).toList();
+    withAdmin(
+        "granting access to " + ref.name(),
+        c -> {
+          if (!userExists(c, ref)) {
+            throw userNotFound(ref);
+          }
+          for (String database : databases) {
+            if (!databaseExists(c, database)) {
+              throw databaseNotFound(database);
+            }
+          }
+          try (Statement s = c.createStatement()) {
+            for (String database : databases) {
+              s.execute(dialect.grantDatabase(database, ref));
+            }
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public void revokeAccess(AccessChange change) {
+    UserRef ref = requireUser(change.user(), "User access error");
+    List<String> databases = change.databases().stream().map(this::requireDatabase).toList();
+    withAdmin(
+        "revoking access from " + ref.name(),
+        c -> {
+          if (!userExists(c, ref)) {
+            throw userNotFound(ref);
+          }
+          List<String> granted = grantedDatabases(c, ref);
+          for (String database : databases) {
+            // as Trove: revoking a database the user cannot use names a missing database
+            if (!granted.contains(database)) {
+              throw databaseNotFound(database);
+            }
+          }
+          try (Statement s = c.createStatement()) {
+            for (String database : databases) {
+              s.execute(dialect.revokeDatabase(database, ref));
+            }
+          }
+          return null;
+        });
+  }
+
+  // ---- root ------------------------------------------------------------------------------
+
+  @Override
+  public RootCredentials enableRoot(Optional<String> password) {
+    String secret = password.isPresent() ? requirePassword(password.get()) : Secrets.password(24);
+    UserRef root = rootAccount();
+    withAdmin(
+        "enabling root",
+        c -> {
+          if (userExists(c, root)) {
+            executeWithPassword(c, dialect.setPassword(root), secret);
+          } else {
+            executeWithPassword(c, dialect.createUser(root), secret);
+          }
+          try (Statement s = c.createStatement()) {
+            s.execute(dialect.grantSuperuser(root));
+          }
+          return null;
+        });
+    LOG.info("engine={} instance={} event=root-enabled", descriptor.name(), context.instanceId());
+    return new RootCredentials(ROOT_USER, secret);
+  }
+
+  /** Drops {@code root@'%'}; does nothing if it is absent (the control plane keeps the history). */
+  @Override
+  public void disableRoot() {
+    UserRef root = rootAccount();
+    withAdmin(
+        "disabling root",
+        c -> {
+          if (userExists(c, root)) {
+            try (Statement s = c.createStatement()) {
+              s.execute(dialect.dropUser(root));
+            }
+          }
+          return null;
+        });
+    LOG.info("engine={} instance={} event=root-disabled", descriptor.name(), context.instanceId());
+  }
+
+  @Override
+  public boolean isRootEnabled() {
+    return withAdmin("reading root status", c -> userExists(c, rootAccount()));
+  }
+
+  private static UserRef rootAccount() {
+    return new UserRef(ROOT_USER, "%");
+  }
+
+  // ---- SQL helpers -----------------------------------------------------------------------
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  private <T> T withAdmin(String what, SqlWork<T> work) {
+    try (Connection c = connectAdmin(Duration.ofSeconds(5))) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw EngineException.failure(
+          what + " failed: " + e.getMessage() + " (error " + e.getErrorCode() + ")", e);
+    }
+  }
+
+  private Connection connectAdmin(Duration connectTimeout) throws SQLException {
+    Properties properties = new Properties();
+    properties.putAll(dialect.connectionProperties());
+    properties.setProperty("user", ADMIN_USER);
+    properties.setProperty("password", adminPassword());
+    properties.setProperty("connectTimeout", String.valueOf(connectTimeout.toMillis()));
+    properties.setProperty("socketTimeout", "120000");
+    // parameters are substituted, escaped, by the driver: passwords never meet string
+    // concatenation, and failed queries are never copied into exception messages
+    properties.setProperty("useServerPrepStmts", "false");
+    properties.setProperty("dumpQueriesOnException", "false");
+    return DriverManager.getConnection(
+        "jdbc:mariadb://" + connectHost() + ":" + context.port() + "/", properties);
+  }
+
+  /** The address the agent dials: the instance's own, unless the server listens everywhere. */
+  private String connectHost() {
+    String bind = context.bindAddress();
+    return bind.equals("0.0.0.0") || bind.equals("::") || bind.equals("*") ? "127.0.0.1" : bind;
+  }
+
+  /**
+   * Accounts the agent logs in with: loopback clients reach the server from 127.0.0.1 whatever
+   * 127.x address it listens on, socket clients are {@code localhost}, and a server on another
+   * address sees the agent coming from that address.
+   */
+  private List<UserRef> adminAccounts() {
+    Set<String> hosts = new TreeSet<>(List.of("127.0.0.1", "localhost"));
+    String host = connectHost();
+    if (!host.startsWith("127.")) {
+      hosts.add(host);
+    }
+    return hosts.stream().map(h -> new UserRef(ADMIN_USER, h)).toList();
+  }
+
+  /**
+   * Runs a statement with one password parameter. A failure keeps only the error code: the server's
+   * message may quote the statement, which by then contains the password.
+   */
+  private static void executeWithPassword(Connection c, String sql, String password)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, password);
+      ps.execute();
+    } catch (SQLException e) {
+      throw new SQLException(
+          "a statement setting a password failed", e.getSQLState(), e.getErrorCode());
+    }
+  }
+
+  private static boolean databaseExists(Connection c, String name) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static boolean userExists(Connection c, UserRef user) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?")) {
+      ps.setString(1, user.name());
+      ps.setString(2, user.host());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private List<String> grantedDatabases(Connection c, UserRef user) throws SQLException {
+    return List.copyOf(databaseGrants(c).getOrDefault(user, Set.of()));
+  }
+
+  /** Database-level grants of every account, by account, database names sorted. */
+  private Map<UserRef, Set<String>> databaseGrants(Connection c) throws SQLException {
+    Map<UserRef, Set<String>> grants =
+        new TreeMap<>(Comparator.comparing(UserRef::name).thenComparing(UserRef::host));
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(dialect.listDatabaseGrants())) {
+      while (rs.next()) {
+        String database = Sql.ungrantPattern(rs.getString(3));
+        if (!descriptor.reservedDatabases().contains(database)) {
+          grants
+              .computeIfAbsent(new UserRef(rs.getString(1), rs.getString(2)), k -> new TreeSet<>())
+              .add(database);
+        }
+      }
+    }
+    return grants;
+  }
+
+  // ---- validation and messages -------------------------------------------------------------
+
+  /** Reserved and internal accounts (the agent's, root, the server's own) are never shown. */
+  private boolean isHidden(UserRef user) {
+    return user.name().isEmpty() || descriptor.reservedUsers().contains(user.name());
+  }
+
+  private UserRef requireUser(UserRef user, String errorPrefix) {
+    requireName(descriptor.userNames(), "user", user.name());
+    if (descriptor.reservedUsers().contains(user.name())) {
+      throw EngineException.badRequest(
+          errorPrefix
+              + ": User name \""
+              + user.name()
+              + "\" is on the reserved list: "
+              + new TreeSet<>(descriptor.reservedUsers())
+              + ".");
+    }
+    if (!Names.HOST.matcher(user.host()).matches()) {
+      throw EngineException.badRequest(
+          "Invalid host \""
+              + user.host()
+              + "\": use %, an address or a host name, with % or _ as wildcards.");
+    }
+    return user;
+  }
+
+  private String requireDatabase(String name) {
+    requireName(descriptor.databaseNames(), "database", name);
+    if (descriptor.reservedDatabases().contains(name)) {
+      throw EngineException.badRequest(
+          "Database name \""
+              + name
+              + "\" is on the reserved list: "
+              + new TreeSet<>(descriptor.reservedDatabases())
+              + ".");
+    }
+    return name;
+  }
+
+  private static void requireName(NameRule rule, String what, String name) {
+    rule.violation(name)
+        .ifPresent(
+            why -> {
+              throw EngineException.badRequest(
+                  "Invalid " + what + " name \"" + name + "\": " + why + ".");
+            });
+  }
+
+  private static void requireCharsetName(String what, String name) {
+    if (name != null && !Names.CHARSET.matcher(name).matches()) {
+      throw EngineException.badRequest("Invalid " + what + " \"" + name + "\".");
+    }
+  }
+
+  private static String requirePassword(String password) {
+    if (password == null || password.isEmpty()) {
+      throw EngineException.badRequest("A password is required.");
+    }
+    return password;
+  }
+
+  private static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value;
+  }
+
+  private static EngineException databaseExists(String name) {
+    return EngineException.conflict("A database with the name \"" + name + "\" already exists.");
+  }
+
+  private static EngineException databaseNotFound(String name) {
+    return EngineException.notFound("Database " + name + " cannot be found on the instance.");
+  }
+
+  private static EngineException userExists(UserRef user) {
+    return EngineException.conflict("A user with the name \"" + user.name() + "\" already exists.");
+  }
+
+  private static EngineException userNotFound(UserRef user) {
+    String id = user.host().equals("%") ? user.name() : user.name() + "@" + user.host();
+    return EngineException.notFound("User " + id + " cannot be found on the instance.");
+  }
+
+  // ---- files -----------------------------------------------------------------------------
+
+  private String adminPassword() {
+    return Secrets.readOrCreate(context.agentDir().resolve("admin.secret"));
+  }
+
+  private void prepareAgentDir() {
+    try {
+      if (!Files.isDirectory(context.agentDir())) {
+        Files.createDirectories(context.agentDir().getParent());
+        Files.createDirectory(
+            context.agentDir(),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+    } catch (IOException e) {
+      throw EngineException.failure("cannot create " + context.agentDir(), e);
+    }
+  }
+
+  private void writeConfig() {
+    try {
+      Path tmp = defaultsFile.resolveSibling("my.cnf.tmp");
+      Files.writeString(tmp, ServerConfig.render(context, dialect), StandardCharsets.UTF_8);
+      // the server skips world-writable option files
+      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+      Files.move(
+          tmp, defaultsFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw EngineException.failure("cannot write " + defaultsFile, e);
+    }
+  }
+
+  /** A 0600 file the server (running as the run-as user) can read and nobody else can. */
+  private void writePrivateFile(Path file, String content) throws IOException {
+    Files.deleteIfExists(file);
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, content, StandardCharsets.UTF_8);
+    if (context.runAsUser().isPresent() && OsProcesses.isRoot()) {
+      UserPrincipalLookupService lookup = file.getFileSystem().getUserPrincipalLookupService();
+      PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+      view.setOwner(lookup.lookupPrincipalByName(context.runAsUser().get()));
+      view.setGroup(lookup.lookupPrincipalByGroupName(context.runAsUser().get()));
+    }
+  }
+
+  private static void clearDirectory(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+        if (!path.equals(dir)) {
+          Files.delete(path);
+        }
+      }
+    } catch (IOException e) {
+      throw EngineException.failure("cannot clear " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private String errorLogTail() {
+    Path log = context.logDir().resolve(ServerConfig.ERROR_LOG);
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+      return tail.length() <= 1500 ? tail : "…" + tail.substring(tail.length() - 1500);
+    } catch (IOException e) {
+      return "(no log at " + log + ")";
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package dev.coffer.agent.engines.mariadb;
+
+import dev.coffer.agent.engine.Engine;
+import dev.coffer.agent.engine.EngineContext;
+import dev.coffer.agent.engine.EngineFactory;
+import dev.coffer.api.datastores.Capability;
+import dev.coffer.api.datastores.DatastoreDescriptor;
+import dev.coffer.api.datastores.InstalledVersion;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** The {@code mariadb} datastore. */
+public final class MariaDbEngineFactory implements EngineFactory {
+  static final String NAME = "mariadb";
+
+  private static final DatastoreDescriptor DESCRIPTOR =
+      new DatastoreDescriptor(
+          NAME,
+          3306,
+          EnumSet.of(
+              Capability.DATABASES,
+              Capability.USERS,
+              Capability.USER_ACCESS,
+              Capability.USER_HOSTS,
+              Capability.ROOT),
+          Names.DATABASE,
+          Names.user(80),
+          Set.of(MariaDbEngine.ADMIN_USER, MariaDbEngine.ROOT_USER, "mariadb.sys"),
+          Set.of("mysql", "information_schema", "performance_schema", "sys"),
+          MariaDbEngine.ROOT_USER,
+          "mariadb -h {host} -P {port} -u {user} -p");
+
+  public MariaDbEngineFactory() {}
+
+  @Override
+  public DatastoreDescriptor descriptor() {
+    return DESCRIPTOR;
+  }
+
+  @Override
+  public List<InstalledVersion> discover() {
+    try {
+      for (Path server :
+          Executables.candidates(
+              List.of("/usr/sbin/mariadbd", "/usr/sbin/mysqld"), List.of("mariadbd", "mysqld"))) {
+        Optional<ServerVersion> version =
+            Executables.version(server).filter(ServerVersion::mariaDb);
+        Optional<Path> installDb = installDb(server);
+        if (version.isPresent() && installDb.isPresent()) {
+          return List.of(
+              new InstalledVersion(
+                  NAME,
+                  version.get().name(),
+                  version.get().full(),
+                  Map.of("server", server.toString(), "install_db", installDb.get().toString())));
+        }
+      }
+      return List.of();
+    } catch (RuntimeException e) {
+      return List.of();
+    }
+  }
+
+  /** mariadb-install-db beside the server's installation, else on the PATH. */
+  private static Optional<Path> installDb(Path server) {
+    Path prefix = server.toAbsolutePath().getParent().getParent();
+    return Executables.first(
+        List.of(
+            prefix.resolve("bin/mariadb-install-db").toString(),
+            prefix.resolve("scripts/mariadb-install-db").toString()),
+        List.of("mariadb-install-db", "mysql_install_db"));
+  }
+
+  @Override
+  public Engine create(EngineContext context) {
+    return new MariaDbEngine(context, DESCRIPTOR, new MariaDbDialect());
+  }
+}

@@ -1,0 +1,62 @@
+package dev.coffer.agent.engines.mariadb;
+
+import dev.coffer.agent.engine.EngineContext;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The {@code my.cnf} of one instance, derived from its context. */
+final class ServerConfig {
+  private ServerConfig() {}
+
+  static final String SOCKET = "mysqld.sock";
+  static final String PID_FILE = "mysqld.pid";
+  static final String ERROR_LOG = "error.log";
+
+  /** Where {@code SELECT ... INTO OUTFILE} and {@code LOAD DATA} may touch files. */
+  static Path filesDir(EngineContext context) {
+    return context.instanceDir().resolve("files");
+  }
+
+  /** InnoDB's buffer pool takes half of the flavor's RAM, at least 32 MB. */
+  static int bufferPoolMb(int memoryMb) {
+    return Math.max(32, memoryMb / 2);
+  }
+
+  /** About one connection per 4 MB of RAM, between 50 and 1000. */
+  static int maxConnections(int memoryMb) {
+    return Math.min(1000, Math.max(50, memoryMb / 4));
+  }
+
+  static String render(EngineContext context, SqlDialect dialect) {
+    int pool = bufferPoolMb(context.memoryMb());
+    List<String> lines = new ArrayList<>();
+    lines.add("# Written by the Coffer agent before every start; changes here are overwritten.");
+    lines.add("[mysqld]");
+    lines.add("bind-address=" + context.bindAddress());
+    lines.add("port=" + context.port());
+    lines.add("datadir=" + context.dataDir());
+    lines.add("socket=" + context.runDir().resolve(SOCKET));
+    lines.add("pid-file=" + context.runDir().resolve(PID_FILE));
+    lines.add("log-error=" + context.logDir().resolve(ERROR_LOG));
+    // engines of all instances run as one OS user: confine file import and export to this
+    // instance, or root of one instance could read another instance's data files
+    lines.add("secure-file-priv=" + filesDir(context));
+    // clients are matched by address; no DNS lookups on connect
+    lines.add("skip-name-resolve");
+    lines.add("innodb_buffer_pool_size=" + pool + "M");
+    lines.add("innodb_log_file_size=" + Math.max(16, pool / 4) + "M");
+    lines.add("max_connections=" + maxConnections(context.memoryMb()));
+    lines.add("character-set-server=utf8mb4");
+    lines.add("collation-server=utf8mb4_general_ci");
+    // saves tens of megabytes per instance; tiny flavors cannot spare them
+    lines.add("performance_schema=OFF");
+    lines.addAll(dialect.serverOptions());
+    lines.add("");
+    lines.add("[client]");
+    lines.add("socket=" + context.runDir().resolve(SOCKET));
+    lines.add("port=" + context.port());
+    lines.add("");
+    return String.join("\n", lines);
+  }
+}

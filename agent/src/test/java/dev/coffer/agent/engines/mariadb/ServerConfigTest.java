@@ -1,0 +1,45 @@
+package dev.coffer.agent.engines.mariadb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.agent.engine.EngineContext;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ServerConfigTest {
+  private static EngineContext context(int memoryMb) {
+    return EngineContext.of(
+        "i1", "127.88.1.2", 3307, Path.of("/srv/i1"), memoryMb, Optional.empty(), Map.of());
+  }
+
+  @Test
+  void theServerListensOnlyOnTheInstanceAddressAndKeepsItsFilesInTheInstance() {
+    String cnf = ServerConfig.render(context(256), new MariaDbDialect());
+    assertThat(cnf)
+        .contains(
+            "[mysqld]",
+            "bind-address=127.88.1.2",
+            "port=3307",
+            "datadir=/srv/i1/data",
+            "socket=/srv/i1/run/mysqld.sock",
+            "pid-file=/srv/i1/run/mysqld.pid",
+            "log-error=/srv/i1/log/error.log",
+            "secure-file-priv=/srv/i1/files",
+            "skip-name-resolve");
+    assertThat(cnf).doesNotContain("mysqlx");
+    assertThat(ServerConfig.render(context(256), new MySqlDialect())).contains("mysqlx=OFF");
+  }
+
+  @Test
+  void memorySettingsFollowTheFlavorWithFloors() {
+    assertThat(ServerConfig.render(context(256), new MariaDbDialect()))
+        .contains("innodb_buffer_pool_size=128M", "max_connections=64");
+    assertThat(ServerConfig.render(context(8192), new MariaDbDialect()))
+        .contains("innodb_buffer_pool_size=4096M", "innodb_log_file_size=1024M");
+    assertThat(ServerConfig.bufferPoolMb(32)).isEqualTo(32);
+    assertThat(ServerConfig.maxConnections(64)).isEqualTo(50);
+    assertThat(ServerConfig.maxConnections(1 << 20)).isEqualTo(1000);
+  }
+}
