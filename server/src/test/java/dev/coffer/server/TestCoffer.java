@@ -1,0 +1,151 @@
+package dev.coffer.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.api.agent.Json;
+import dev.coffer.server.identity.IdentityService;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A real Coffer for tests: in-process control plane on a free port with its own home, talking to
+ * real agent processes and engines. {@link #close()} deletes every instance it created.
+ */
+public final class TestCoffer implements AutoCloseable {
+  public final Coffer coffer;
+  public final String project;
+  public final String token;
+  public final Path home;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final ObjectMapper JSON = Json.newMapper();
+
+  public record Response(int status, JsonNode body, String raw) {}
+
+  private TestCoffer(Coffer coffer, Path home, String project, String token) {
+    this.coffer = coffer;
+    this.home = home;
+    this.project = project;
+    this.token = token;
+  }
+
+  public static TestCoffer start() throws IOException {
+    Path base = Path.of("/tmp/coffer-it");
+    Files.createDirectories(base);
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path home = Files.createTempDirectory(base, "home");
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return start(home);
+  }
+
+  public static ServerConfig config(Path home) {
+    return ServerConfig.fromEnvironment(
+            Map.of(
+                "COFFER_HOME",
+                home.toString(),
+                "COFFER_PORT",
+                "0",
+                "COFFER_ADDRESS_POOL",
+                "127.78",
+                "COFFER_AGENT_JAR",
+                System.getProperty("coffer.agent.jar")))
+        .withPort(0);
+  }
+
+  public static TestCoffer start(Path home) {
+    Coffer coffer = Coffer.start(config(home));
+    IdentityService.BootstrapCredentials admin = coffer.identity().bootstrap().orElseThrow();
+    return new TestCoffer(coffer, home, admin.projectId(), admin.token());
+  }
+
+  public String url() {
+    return "http://127.0.0.1:" + coffer.port();
+  }
+
+  public String v1(String path) {
+    return "/v1.0/" + project + path;
+  }
+
+  public Response get(String path) {
+    return send("GET", path, null, token);
+  }
+
+  public Response post(String path, String body) {
+    return send("POST", path, body, token);
+  }
+
+  public Response put(String path, String body) {
+    return send("PUT", path, body, token);
+  }
+
+  public Response delete(String path) {
+    return send("DELETE", path, null, token);
+  }
+
+  public Response send(String method, String path, String body, String withToken) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url() + path))
+            .timeout(Duration.ofSeconds(60))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    if (withToken != null) {
+      request.header("X-Auth-Token", withToken);
+    }
+    try {
+      HttpResponse<String> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode json = null;
+      if (!response.body().isEmpty()) {
+        try {
+          json = JSON.readTree(response.body());
+        } catch (IOException notJson) {
+          json = null;
+        }
+      }
+      return new Response(response.statusCode(), json, response.body());
+    } catch (IOException e) {
+      throw new RuntimeException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RuntimeException(e);
+    }
+  }
+
+  /** Status of an instance, or empty once it is gone (404). */
+  public Optional<String> status(String instanceId) {
+    Response r = get(v1("/instances/" + instanceId));
+    if (r.status() == 404) {
+      return Optional.empty();
+    }
+    return Optional.of(r.body().path("instance").path("status").asText());
+  }
+
+  @Override
+  public void close() {
+    try {
+      for (var instance : coffer.instances().live()) {
+        coffer.compute().destroy(instance.id());
+      }
+      for (String leftover : coffer.compute().presentInstances()) {
+        coffer.compute().destroy(leftover);
+      }
+    } finally {
+      coffer.close();
+    }
+  }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Writes server/src/main/resources/openapi.json. ApiContractTest checks it matches the routes served."""
+import json, pathlib, re
+
+P = "/v1.0/{project_id}"
+ROUTES = [
+    ("GET", "/", "API versions (no token needed)", None, "200"),
+    ("GET", "/openapi.json", "This document", None, "200"),
+    ("GET", "/ui", "Web console entry page", None, "200"),
+    ("POST", "/coffer/v1/tokens", "Log in with user name and password (or, with a token, issue another token)", "token", "201"),
+    ("GET", "/coffer/v1/tokens", "The caller's live tokens", None, "200"),
+    ("DELETE", "/coffer/v1/tokens/{token_id}", "Revoke a token", None, "204"),
+    ("GET", "/coffer/v1/projects", "Projects of the caller (all projects for admins)", None, "200"),
+    ("POST", "/coffer/v1/projects", "Create a project (admin)", "project", "201"),
+    ("POST", "/coffer/v1/users", "Create a user account in a project (admin)", "user", "201"),
+    ("PATCH", "/coffer/v1/datastores/{ds}/versions/{version}", "Hide, deprecate or activate a datastore version; make it the default (admin)", "version", "200"),
+    ("GET", P + "/datastores", "Datastores with their versions", None, "200"),
+    ("GET", P + "/datastores/{ds}", "One datastore by name or id", None, "200"),
+    ("GET", P + "/datastores/{ds}/versions", "Versions of a datastore", None, "200"),
+    ("GET", P + "/datastores/{ds}/versions/{version}", "One version by name or id", None, "200"),
+    ("GET", P + "/datastores/versions/{version_id}", "One version by id", None, "200"),
+    ("GET", P + "/datastores/{ds}/versions/{version}/flavors", "Flavors usable with a version", None, "200"),
+    ("GET", P + "/flavors", "Flavors", None, "200"),
+    ("GET", P + "/flavors/{id}", "One flavor by id (names answer 404)", None, "200"),
+    ("POST", P + "/instances", "Create an instance (asynchronous; status BUILD)", "instance", "200"),
+    ("GET", P + "/instances", "Instances of the project; paging with limit and marker", None, "200"),
+    ("GET", P + "/instances/{id}", "One instance", None, "200"),
+    ("PUT", P + "/instances/{id}", "Rename or change access", "instance", "202"),
+    ("PATCH", P + "/instances/{id}", "Rename or change access", "instance", "202"),
+    ("DELETE", P + "/instances/{id}", "Delete an instance (asynchronous)", None, "202"),
+    ("POST", P + "/instances/{id}/action", "Action: {\"restart\": {}}", "action", "202"),
+    ("POST", P + "/instances/{id}/databases", "Create databases", "databases", "202"),
+    ("GET", P + "/instances/{id}/databases", "List databases", None, "200"),
+    ("DELETE", P + "/instances/{id}/databases/{db}", "Delete a database", None, "202"),
+    ("POST", P + "/instances/{id}/users", "Create users", "users", "202"),
+    ("GET", P + "/instances/{id}/users", "List users", None, "200"),
+    ("GET", P + "/instances/{id}/users/{user}", "Show a user (name or name@host, URL-encoded)", None, "200"),
+    ("PUT", P + "/instances/{id}/users/{user}", "Change a user's name, host or password", "user", "202"),
+    ("DELETE", P + "/instances/{id}/users/{user}", "Delete a user", None, "202"),
+    ("GET", P + "/instances/{id}/users/{user}/databases", "Databases a user may use", None, "200"),
+    ("PUT", P + "/instances/{id}/users/{user}/databases", "Grant access to databases", "databases", "202"),
+    ("DELETE", P + "/instances/{id}/users/{user}/databases/{db}", "Revoke access to a database", None, "202"),
+    ("GET", P + "/instances/{id}/root", "Whether root was enabled", None, "200"),
+    ("POST", P + "/instances/{id}/root", "Enable root; answers the password once", None, "200"),
+    ("DELETE", P + "/instances/{id}/root", "Disable root", None, "204"),
+    ("POST", "/agent/v1/instances/{id}/heartbeat", "Agent heartbeat (agent secret as Bearer token)", "heartbeat", "204"),
+    ("GET", "/agent/v1/instances/{id}/commands/next", "Agent long-poll for its next command", None, "200"),
+    ("POST", "/agent/v1/instances/{id}/commands/{command}/result", "Agent posts a command's result", "result", "204"),
+]
+
+FAULT = {"type": "object", "description": "Trove fault: {\"<faultName>\": {\"code\": N, \"message\": \"...\"}}",
+         "additionalProperties": {"type": "object", "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}}}
+
+paths = {}
+for method, path, summary, body, ok in ROUTES:
+    op = {"summary": summary, "responses": {ok: {"description": "success"},
+          "4XX": {"description": "fault", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Fault"}}}}}}
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in re.findall(r"{(\w+)}", path)]
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"content": {"application/json": {"schema": {"type": "object", "description": f"body with '{body}' (see docs/api.md)"}}}}
+    if path.startswith("/v1.0") or path.startswith("/coffer") and not (method == "POST" and path == "/coffer/v1/tokens"):
+        op["security"] = [{"token": []}]
+    paths.setdefault(path, {})[method.lower()] = op
+
+doc = {"openapi": "3.0.3",
+       "info": {"title": "Coffer API", "version": "0.1.0",
+                "description": "OpenStack Trove v1.0 compatible API plus Coffer's native /coffer/v1 extensions. See docs/api.md."},
+       "paths": paths,
+       "components": {"schemas": {"Fault": FAULT},
+                      "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"}}}}
+out = pathlib.Path(__file__).resolve().parents[1] / "src/main/resources/openapi.json"
+out.write_text(json.dumps(doc, indent=1) + "\n")
+print(f"wrote {out} ({len(ROUTES)} routes)")
