@@ -1,0 +1,336 @@
+package dev.coffer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code coffer instance ...}: create, inspect, restart and delete database instances. */
+@Command(name = "instance", description = "Create, list, show, restart and delete instances.")
+final class InstanceCommands extends Cli.Group {
+  private static final Pattern MARKER = Pattern.compile("[?&]marker=([^&]+)");
+
+  private final Cli cli;
+
+  InstanceCommands(Cli cli) {
+    this.cli = cli;
+  }
+
+  @Command(
+      name = "create",
+      description = {
+        "Create an instance.",
+        "Each --user gets the databases listed after its second colon, else all --database ones."
+      })
+  void create(
+      @Parameters(paramLabel = "NAME") String name,
+      @Option(
+              names = "--datastore",
+              paramLabel = "DATASTORE",
+              required = true,
+              description = "Engine, e.g. mariadb.")
+          String datastore,
+      @Option(
+              names = "--version",
+              paramLabel = "VERSION",
+              description = "Engine version (default: the datastore's).")
+          String version,
+      @Option(
+              names = "--flavor",
+              paramLabel = "FLAVOR",
+              required = true,
+              description = "Flavor id or name.")
+          String flavor,
+      @Option(
+              names = "--size",
+              paramLabel = "GB",
+              required = true,
+              description = "Volume size in GB.")
+          int size,
+      @Option(names = "--database", paramLabel = "DB", description = "Database to create.")
+          List<String> databases,
+      @Option(
+              names = "--user",
+              paramLabel = "NAME:PASSWORD[:DB1,DB2]",
+              description = "User to create.")
+          List<String> users,
+      @Option(names = "--is-public", description = "Reachable from outside the host.")
+          boolean isPublic,
+      @Option(names = "--allowed-cidr", paramLabel = "CIDR", description = "Allowed client range.")
+          List<String> allowedCidrs,
+      @Option(names = "--wait", description = "Wait until ACTIVE, showing progress.") boolean wait,
+      @Option(
+              names = "--timeout",
+              paramLabel = "SECONDS",
+              defaultValue = "600",
+              description = "Seconds to wait with --wait (default 600).")
+          int timeoutSeconds) {
+    List<String> dbNames = databases == null ? List.of() : databases;
+    List<ObjectNode> newUsers = new ArrayList<>();
+    if (users != null) {
+      users.forEach(user -> newUsers.add(userSpec(user, dbNames)));
+    }
+    ApiClient api = cli.trove();
+    JsonNode found = FlavorCommands.find(api, flavor);
+    ObjectNode instance = cli.object().put("name", name);
+    if (found.path("id").isIntegralNumber()) {
+      instance.put("flavorRef", found.path("id").asInt());
+    } else {
+      instance.put("flavorRef", FlavorCommands.idOf(found));
+    }
+    instance.putObject("volume").put("size", size);
+    if (!dbNames.isEmpty()) {
+      ArrayNode list = instance.putArray("databases");
+      dbNames.forEach(db -> list.addObject().put("name", db));
+    }
+    if (!newUsers.isEmpty()) {
+      instance.putArray("users").addAll(newUsers);
+    }
+    ObjectNode store = instance.putObject("datastore").put("type", datastore);
+    if (version != null) {
+      store.put("version", version);
+    }
+    ObjectNode access = instance.putObject("access").put("is_public", isPublic);
+    if (allowedCidrs != null && !allowedCidrs.isEmpty()) {
+      ArrayNode cidrs = access.putArray("allowed_cidrs");
+      allowedCidrs.forEach(cidrs::add);
+    }
+    JsonNode created = api.post("/instances", cli.object().set("instance", instance));
+    String id = created.path("instance").path("id").asText();
+    if (!wait) {
+      cli.print(
+          created,
+          out -> {
+            printInstance(out, created.path("instance"));
+            out.println("Follow it with 'coffer instance show " + name + "' or pass --wait.");
+          });
+      return;
+    }
+    JsonNode active =
+        new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds)).untilActive(id, name);
+    cli.print(active, out -> printInstance(out, active.path("instance")));
+  }
+
+  /** {@code name:password[:db1,db2]}; without a database list the user gets all new databases. */
+  private ObjectNode userSpec(String value, List<String> allDatabases) {
+    String[] parts = value.split(":", 3);
+    if (parts.length < 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+      // The value is not echoed: it may hold a password.
+      throw usage("--user takes NAME:PASSWORD or NAME:PASSWORD:DB1,DB2");
+    }
+    ObjectNode user = cli.object().put("name", parts[0]).put("password", parts[1]);
+    List<String> grants = parts.length == 3 ? List.of(parts[2].split(",")) : allDatabases;
+    if (!grants.isEmpty()) {
+      ArrayNode list = user.putArray("databases");
+      grants.stream().filter(db -> !db.isBlank()).forEach(db -> list.addObject().put("name", db));
+    }
+    return user;
+  }
+
+  @Command(name = "list", description = "List instances.")
+  void list(
+      @Option(names = "--limit", paramLabel = "N", description = "At most this many.")
+          Integer limit,
+      @Option(names = "--marker", paramLabel = "ID", description = "Start after this instance.")
+          String marker) {
+    List<String> query = new ArrayList<>();
+    if (limit != null) {
+      query.add("limit=" + limit);
+    }
+    if (marker != null) {
+      query.add("marker=" + ApiClient.segment(marker));
+    }
+    JsonNode body =
+        cli.trove().get("/instances" + (query.isEmpty() ? "" : "?" + String.join("&", query)));
+    cli.print(
+        body,
+        out -> {
+          Table table =
+              Table.of("id", "name", "datastore", "version", "status", "endpoint", "size");
+          for (JsonNode instance : body.path("instances")) {
+            table.row(
+                instance.path("id").asText(),
+                instance.path("name").asText(),
+                instance.path("datastore").path("type").asText(""),
+                instance.path("datastore").path("version").asText(""),
+                instance.path("status").asText(""),
+                endpoint(instance),
+                instance.path("volume").path("size").asText(""));
+          }
+          table.print(out);
+          String next = nextMarker(body);
+          if (next != null) {
+            out.println("More: coffer instance list --marker " + next);
+          }
+        });
+  }
+
+  @Command(name = "show", description = "Show an instance, by id or name.")
+  void show(@Parameters(paramLabel = "ID|NAME") String idOrName) {
+    JsonNode instance = find(cli.trove(), idOrName);
+    cli.print(cli.object().set("instance", instance), out -> printInstance(out, instance));
+  }
+
+  @Command(name = "delete", description = "Delete an instance and its data.")
+  void delete(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Option(names = "--wait", description = "Wait until it is gone.") boolean wait,
+      @Option(
+              names = "--timeout",
+              paramLabel = "SECONDS",
+              defaultValue = "600",
+              description = "Seconds to wait.")
+          int timeoutSeconds) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    api.delete("/instances/" + ApiClient.segment(id));
+    if (wait) {
+      new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds)).untilGone(id, idOrName);
+      cli.done("Deleted " + idOrName + ".");
+    } else {
+      cli.done("Deleting " + idOrName + " (" + id + ").");
+    }
+  }
+
+  @Command(name = "restart", description = "Restart the database engine of an instance.")
+  void restart(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Option(names = "--wait", description = "Wait until ACTIVE again.") boolean wait,
+      @Option(
+              names = "--timeout",
+              paramLabel = "SECONDS",
+              defaultValue = "600",
+              description = "Seconds to wait.")
+          int timeoutSeconds) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    api.post(
+        "/instances/" + ApiClient.segment(id) + "/action",
+        cli.object().set("restart", cli.object()));
+    if (wait) {
+      JsonNode active =
+          new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds)).untilActive(id, idOrName);
+      cli.print(active, out -> printInstance(out, active.path("instance")));
+    } else {
+      cli.done("Restarting " + idOrName + ".");
+    }
+  }
+
+  @Command(name = "rename", description = "Give an instance a new name.")
+  void rename(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Parameters(paramLabel = "NEW_NAME") String newName) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    api.put(
+        "/instances/" + ApiClient.segment(id),
+        cli.object().set("instance", cli.object().put("name", newName)));
+    cli.done("Renamed " + idOrName + " to " + newName + ".");
+  }
+
+  /**
+   * Finds an instance by id, else by name, like the openstack client: {@code GET /instances/{x}};
+   * on 404 the list is searched by name and the one match fetched by id.
+   */
+  static JsonNode find(ApiClient api, String idOrName) {
+    try {
+      return api.get("/instances/" + ApiClient.segment(idOrName)).path("instance");
+    } catch (ApiException e) {
+      if (e.status() != 404) {
+        throw e;
+      }
+      List<String> ids = new ArrayList<>();
+      for (JsonNode instance : listAll(api)) {
+        if (idOrName.equals(instance.path("name").asText())) {
+          ids.add(instance.path("id").asText());
+        }
+      }
+      if (ids.isEmpty()) {
+        throw e;
+      }
+      if (ids.size() > 1) {
+        throw new CliException(
+            ids.size() + " instances are named " + idOrName + " (" + String.join(", ", ids) + ")",
+            "give the id instead of the name");
+      }
+      return api.get("/instances/" + ApiClient.segment(ids.get(0))).path("instance");
+    }
+  }
+
+  /** Every instance, following the {@code next} links of a paginated list. */
+  private static List<JsonNode> listAll(ApiClient api) {
+    List<JsonNode> all = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    String path = "/instances";
+    while (path != null) {
+      JsonNode page = api.get(path);
+      page.path("instances").forEach(all::add);
+      String next = nextMarker(page);
+      path = next != null && seen.add(next) ? "/instances?marker=" + next : null;
+    }
+    return all;
+  }
+
+  private static String nextMarker(JsonNode page) {
+    for (JsonNode link : page.path("links")) {
+      if ("next".equals(link.path("rel").asText())) {
+        Matcher matcher = MARKER.matcher(link.path("href").asText());
+        if (matcher.find()) {
+          return matcher.group(1);
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Coffer's native endpoint when the server gives one, else Trove's ip list. */
+  private static String endpoint(JsonNode instance) {
+    JsonNode endpoint = instance.path("endpoint");
+    if (endpoint.hasNonNull("host")) {
+      return endpoint.path("host").asText() + ":" + endpoint.path("port").asText();
+    }
+    return Cli.joined(instance.path("ip"), null);
+  }
+
+  static void printInstance(PrintStream out, JsonNode instance) {
+    JsonNode volume = instance.path("volume");
+    String size = volume.hasNonNull("size") ? volume.path("size").asText() + " GB" : null;
+    if (size != null && volume.hasNonNull("used")) {
+      size += " (" + volume.path("used").asText() + " GB used)";
+    }
+    JsonNode access = instance.path("access");
+    Table.fields()
+        .field("id", instance.path("id").asText(""))
+        .field("name", instance.path("name").asText(""))
+        .field("status", instance.path("status").asText(""))
+        .field("operating_status", instance.path("operating_status").asText(""))
+        .field(
+            "datastore",
+            (instance.path("datastore").path("type").asText("")
+                    + " "
+                    + instance.path("datastore").path("version").asText(""))
+                .strip())
+        .field("flavor", instance.path("flavor").path("id").asText(""))
+        .field("volume", size)
+        .field("endpoint", endpoint(instance))
+        .field("connection", instance.path("connection").asText(""))
+        .field(
+            "public",
+            access.has("is_public") ? (access.path("is_public").asBoolean() ? "yes" : "no") : null)
+        .field("allowed_cidrs", Cli.joined(access.path("allowed_cidrs"), null))
+        .field("created", instance.path("created").asText(""))
+        .field("updated", instance.path("updated").asText(""))
+        .field("fault", instance.path("fault").path("message").asText(""))
+        .print(out);
+  }
+}

@@ -1,0 +1,187 @@
+package dev.coffer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintStream;
+import java.time.Duration;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+
+/**
+ * Polls an instance every 500 ms until it is ACTIVE, ERROR or gone, showing its status and the
+ * elapsed time on stderr: a repainted spinner line on a terminal, else one line per status change.
+ */
+final class Waiter {
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(500);
+
+  private final Cli cli;
+  private final ApiClient api;
+  private final Duration timeout;
+
+  Waiter(Cli cli, ApiClient api, Duration timeout) {
+    this.cli = cli;
+    this.api = api;
+    this.timeout = timeout;
+  }
+
+  /** Returns the last {@code GET /instances/{id}} body, whose status is ACTIVE. */
+  JsonNode untilActive(String id, String label) {
+    long started = System.nanoTime();
+    try (StatusDisplay display = display(label)) {
+      while (true) {
+        JsonNode body = api.get("/instances/" + ApiClient.segment(id));
+        String status = body.path("instance").path("status").asText("UNKNOWN");
+        display.show(status, elapsed(started));
+        if (status.equals("ACTIVE")) {
+          return body;
+        }
+        if (status.equals("ERROR")) {
+          throw failed(label, body.path("instance"));
+        }
+        pause(started, label, status);
+      }
+    }
+  }
+
+  /** Returns once {@code GET /instances/{id}} answers 404. */
+  void untilGone(String id, String label) {
+    long started = System.nanoTime();
+    // An instance deleted while in ERROR may still say ERROR at first; only a later ERROR counts.
+    boolean sawOtherStatus = false;
+    try (StatusDisplay display = display(label)) {
+      while (true) {
+        JsonNode instance;
+        try {
+          instance = api.get("/instances/" + ApiClient.segment(id)).path("instance");
+        } catch (ApiException e) {
+          if (e.status() == 404) {
+            display.show("DELETED", elapsed(started));
+            return;
+          }
+          throw e;
+        }
+        String status = instance.path("status").asText("UNKNOWN");
+        display.show(status, elapsed(started));
+        if (status.equals("ERROR") && sawOtherStatus) {
+          throw failed(label, instance);
+        }
+        sawOtherStatus |= !status.equals("ERROR");
+        pause(started, label, status);
+      }
+    }
+  }
+
+  private static CliException failed(String label, JsonNode instance) {
+    String fault = instance.path("fault").path("message").asText("");
+    return new CliException(
+        label + " failed" + (fault.isEmpty() ? " (status ERROR)" : ": " + fault),
+        "see 'coffer instance show "
+            + label
+            + "'; remove it with 'coffer instance delete "
+            + label
+            + "'");
+  }
+
+  private void pause(long started, String label, String status) {
+    if (elapsed(started).compareTo(timeout) >= 0) {
+      throw new CliException(
+          "gave up waiting for " + label + " after " + timeout.toSeconds() + " s; it is " + status,
+          "check it with 'coffer instance show " + label + "', or wait longer with --timeout");
+    }
+    try {
+      Thread.sleep(POLL_INTERVAL.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted", "check it with 'coffer instance show " + label + "'");
+    }
+  }
+
+  private static Duration elapsed(long started) {
+    return Duration.ofNanos(System.nanoTime() - started);
+  }
+
+  static String clock(Duration elapsed) {
+    long seconds = elapsed.toSeconds();
+    return String.format("%d:%02d", seconds / 60, seconds % 60);
+  }
+
+  private StatusDisplay display(String label) {
+    return cli.errIsTerminal()
+        ? new SpinnerDisplay(cli.err, label)
+        : new LineDisplay(cli.err, label);
+  }
+
+  /** Where the status of the instance being waited for is shown. */
+  private interface StatusDisplay extends AutoCloseable {
+    void show(String status, Duration elapsed);
+
+    @Override
+    void close();
+  }
+
+  /** For logs and pipes: one line each time the status changes. */
+  private static final class LineDisplay implements StatusDisplay {
+    private final PrintStream err;
+    private final String label;
+    private String last;
+
+    LineDisplay(PrintStream err, String label) {
+      this.err = err;
+      this.label = label;
+    }
+
+    @Override
+    public void show(String status, Duration elapsed) {
+      if (!status.equals(last)) {
+        err.println(label + ": " + status + " (" + clock(elapsed) + ")");
+        last = status;
+      }
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** For a terminal: one line repainted by the progress bar library's own timer. */
+  private static final class SpinnerDisplay implements StatusDisplay {
+    private static final String FRAMES = "|/-\\";
+    private final ProgressBar bar;
+
+    SpinnerDisplay(PrintStream err, String label) {
+      bar =
+          ProgressBar.builder()
+              .setTaskName(label)
+              .setInitialMax(-1)
+              .setUpdateIntervalMillis(150)
+              .continuousUpdate()
+              .setConsumer(new ConsoleProgressBarConsumer(err))
+              .setRenderer(
+                  (state, maxLength) -> {
+                    Duration elapsed = state.getTotalElapsed();
+                    char frame = FRAMES.charAt((int) (elapsed.toMillis() / 150 % FRAMES.length()));
+                    String status = state.getExtraMessage();
+                    String line =
+                        frame
+                            + " "
+                            + state.getTaskName()
+                            + "  "
+                            + (status == null ? "" : status)
+                            + "  "
+                            + clock(elapsed);
+                    // Pads so a shorter status fully covers a longer one on the same line.
+                    int width = maxLength > 0 ? Math.min(maxLength - 1, 79) : 40;
+                    return line.length() >= width ? line : line + " ".repeat(width - line.length());
+                  })
+              .build();
+    }
+
+    @Override
+    public void show(String status, Duration elapsed) {
+      bar.setExtraMessage(status);
+    }
+
+    @Override
+    public void close() {
+      bar.close();
+    }
+  }
+}
