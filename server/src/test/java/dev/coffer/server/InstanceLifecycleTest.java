@@ -44,14 +44,22 @@ class InstanceLifecycleTest {
   }
 
   static String create(String name, String datastore, boolean withDatabases) {
-    String databases = withDatabases ? "\"databases\":[{\"name\":\"appdb\"},{\"name\":\"other\"}]," : "";
+    String databases =
+        withDatabases ? "\"databases\":[{\"name\":\"appdb\"},{\"name\":\"other\"}]," : "";
     String grants = withDatabases ? ",\"databases\":[{\"name\":\"appdb\"}]" : "";
     var r =
         coffer.post(
             coffer.v1("/instances"),
-            "{\"instance\":{\"name\":\"" + name + "\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
-                + "\"datastore\":{\"type\":\"" + datastore + "\"}," + databases
-                + "\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\"" + grants + "}]}}");
+            "{\"instance\":{\"name\":\""
+                + name
+                + "\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
+                + "\"datastore\":{\"type\":\""
+                + datastore
+                + "\"},"
+                + databases
+                + "\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\""
+                + grants
+                + "}]}}");
     assertThat(r.status()).as(r.raw()).isEqualTo(200);
     assertThat(r.body().at("/instance/status").asText()).isEqualTo("BUILD");
     return r.body().at("/instance/id").asText();
@@ -105,53 +113,108 @@ class InstanceLifecycleTest {
     }
     assertThatThrownBy(() -> DriverManager.getConnection(url + "other", "app", "Secret-1").close())
         .isInstanceOf(SQLException.class);
-    assertThatThrownBy(() -> DriverManager.getConnection(url + "appdb", "app", "wrong-password").close())
+    assertThatThrownBy(
+            () -> DriverManager.getConnection(url + "appdb", "app", "wrong-password").close())
         .isInstanceOf(SQLException.class);
 
     // Users and databases through the API.
-    assertThat(names(coffer.get(coffer.v1("/instances/" + id + "/databases")).body().path("databases")))
+    assertThat(
+            names(
+                coffer.get(coffer.v1("/instances/" + id + "/databases")).body().path("databases")))
         .contains("appdb", "other");
-    assertThat(coffer.post(coffer.v1("/instances/" + id + "/databases"), "{\"databases\":[{\"name\":\"sales\"}]}").status())
+    assertThat(
+            coffer
+                .post(
+                    coffer.v1("/instances/" + id + "/databases"),
+                    "{\"databases\":[{\"name\":\"sales\"}]}")
+                .status())
         .isEqualTo(202);
-    assertThat(coffer.post(coffer.v1("/instances/" + id + "/databases"), "{\"databases\":[{\"name\":\"sales\"}]}").status())
+    assertThat(
+            coffer
+                .post(
+                    coffer.v1("/instances/" + id + "/databases"),
+                    "{\"databases\":[{\"name\":\"sales\"}]}")
+                .status())
         .isEqualTo(409);
-    var bob = coffer.post(coffer.v1("/instances/" + id + "/users"),
-        "{\"users\":[{\"name\":\"bob\",\"password\":\"Bob-pass-1\",\"databases\":[{\"name\":\"sales\"}]}]}");
+    var bob =
+        coffer.post(
+            coffer.v1("/instances/" + id + "/users"),
+            "{\"users\":[{\"name\":\"bob\",\"password\":\"Bob-pass-1\",\"databases\":[{\"name\":\"sales\"}]}]}");
     assertThat(bob.status()).as(bob.raw()).isEqualTo(202);
     try (Connection c = DriverManager.getConnection(url + "sales", "bob", "Bob-pass-1")) {
       assertThat(c.isValid(2)).isTrue();
     }
-    assertThat(names(coffer.get(coffer.v1("/instances/" + id + "/users")).body().path("users"))).contains("app", "bob");
-    assertThat(coffer.get(coffer.v1("/instances/" + id + "/users/bob")).body().at("/user/databases/0/name").asText())
+    assertThat(names(coffer.get(coffer.v1("/instances/" + id + "/users")).body().path("users")))
+        .contains("app", "bob");
+    assertThat(
+            coffer
+                .get(coffer.v1("/instances/" + id + "/users/bob"))
+                .body()
+                .at("/user/databases/0/name")
+                .asText())
         .isEqualTo("sales");
-    assertThat(coffer.put(coffer.v1("/instances/" + id + "/users/bob/databases"), "{\"databases\":[{\"name\":\"other\"}]}").status())
+    assertThat(
+            coffer
+                .put(
+                    coffer.v1("/instances/" + id + "/users/bob/databases"),
+                    "{\"databases\":[{\"name\":\"other\"}]}")
+                .status())
         .isEqualTo(202);
-    assertThat(names(coffer.get(coffer.v1("/instances/" + id + "/users/bob/databases")).body().path("databases")))
+    assertThat(
+            names(
+                coffer
+                    .get(coffer.v1("/instances/" + id + "/users/bob/databases"))
+                    .body()
+                    .path("databases")))
         .contains("sales", "other");
-    assertThat(coffer.delete(coffer.v1("/instances/" + id + "/users/bob/databases/other")).status()).isEqualTo(202);
-    assertThatThrownBy(() -> DriverManager.getConnection(url + "other", "bob", "Bob-pass-1").close())
-        .isInstanceOf(SQLException.class);
-    assertThat(coffer.put(coffer.v1("/instances/" + id + "/users/bob"), "{\"user\":{\"password\":\"Bob-pass-2\"}}").status())
+    assertThat(coffer.delete(coffer.v1("/instances/" + id + "/users/bob/databases/other")).status())
         .isEqualTo(202);
-    assertThatThrownBy(() -> DriverManager.getConnection(url + "sales", "bob", "Bob-pass-1").close())
+    assertThatThrownBy(
+            () -> DriverManager.getConnection(url + "other", "bob", "Bob-pass-1").close())
+        .isInstanceOf(SQLException.class);
+    assertThat(
+            coffer
+                .put(
+                    coffer.v1("/instances/" + id + "/users/bob"),
+                    "{\"user\":{\"password\":\"Bob-pass-2\"}}")
+                .status())
+        .isEqualTo(202);
+    assertThatThrownBy(
+            () -> DriverManager.getConnection(url + "sales", "bob", "Bob-pass-1").close())
         .isInstanceOf(SQLException.class);
     DriverManager.getConnection(url + "sales", "bob", "Bob-pass-2").close();
     assertThat(coffer.delete(coffer.v1("/instances/" + id + "/users/bob")).status()).isEqualTo(202);
     assertThat(coffer.get(coffer.v1("/instances/" + id + "/users/bob")).status()).isEqualTo(404);
-    assertThat(coffer.delete(coffer.v1("/instances/" + id + "/databases/sales")).status()).isEqualTo(202);
+    assertThat(coffer.delete(coffer.v1("/instances/" + id + "/databases/sales")).status())
+        .isEqualTo(202);
 
     // Root.
-    assertThat(coffer.get(coffer.v1("/instances/" + id + "/root")).body().path("rootEnabled").asBoolean()).isFalse();
+    assertThat(
+            coffer
+                .get(coffer.v1("/instances/" + id + "/root"))
+                .body()
+                .path("rootEnabled")
+                .asBoolean())
+        .isFalse();
     var root = coffer.post(coffer.v1("/instances/" + id + "/root"), null);
     assertThat(root.status()).isEqualTo(200);
     String rootName = root.body().at("/user/name").asText();
     String rootPassword = root.body().at("/user/password").asText();
-    DriverManager.getConnection(url + (datastore.equals("mariadb") ? "" : "postgres"), rootName, rootPassword).close();
-    assertThat(coffer.get(coffer.v1("/instances/" + id + "/root")).body().path("rootEnabled").asBoolean()).isTrue();
+    DriverManager.getConnection(
+            url + (datastore.equals("mariadb") ? "" : "postgres"), rootName, rootPassword)
+        .close();
+    assertThat(
+            coffer
+                .get(coffer.v1("/instances/" + id + "/root"))
+                .body()
+                .path("rootEnabled")
+                .asBoolean())
+        .isTrue();
     assertThat(coffer.delete(coffer.v1("/instances/" + id + "/root")).status()).isEqualTo(204);
 
     // Restart keeps the data.
-    assertThat(coffer.post(coffer.v1("/instances/" + id + "/action"), "{\"restart\":{}}").status()).isEqualTo(202);
+    assertThat(coffer.post(coffer.v1("/instances/" + id + "/action"), "{\"restart\":{}}").status())
+        .isEqualTo(202);
     awaitActive(id);
     try (Connection c = DriverManager.getConnection(url + "appdb", "app", "Secret-1");
         Statement s = c.createStatement();
@@ -186,7 +249,9 @@ class InstanceLifecycleTest {
     // The engine dies: the instance shows SHUTDOWN, then the agent brings it back.
     long pid = enginePid(id);
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
-    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
         .untilAsserted(() -> assertThat(coffer.status(id)).hasValue("SHUTDOWN"));
     awaitActive(id);
     try (Jedis jedis = new Jedis(host, port)) {
