@@ -1,0 +1,90 @@
+package dev.coffer.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real {@code openstack database ...} client (Debian's python3-troveclient) works against
+ * Coffer unmodified. Runs only where the client is installed; .ci/run installs it.
+ */
+class TroveClientTest {
+  static TestCoffer coffer;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/openstack")), "python3-troveclient is not installed");
+    coffer = TestCoffer.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (coffer != null) {
+      coffer.close();
+    }
+  }
+
+  record Result(int exit, String out) {}
+
+  static Result openstack(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(
+        "openstack", "--os-auth-type", "admin_token",
+        "--os-endpoint", coffer.url() + "/v1.0/" + coffer.project,
+        "--os-token", coffer.token));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  static String ok(String... args) throws Exception {
+    Result r = openstack(args);
+    assertThat(r.exit()).as(String.join(" ", args) + "\n" + r.out()).isZero();
+    return r.out();
+  }
+
+  @Test
+  void theOpenstackDatabaseClientManagesAnInstanceItsDatabasesAndUsers() throws Exception {
+    assertThat(ok("database", "datastore", "list")).contains("mariadb", "postgresql", "redis");
+    assertThat(ok("database", "datastore", "version", "list", "mariadb")).contains("10.11");
+    assertThat(ok("database", "flavor", "list")).contains("m1.small");
+    assertThat(ok("database", "flavor", "show", "m1.small")).contains("m1.small");
+
+    ok("database", "instance", "create", "trove-db", "--flavor", "m1.tiny", "--size", "1",
+        "--datastore", "mariadb", "--datastore-version", "10.11",
+        "--databases", "appdb", "--users", "app:Secret-1");
+    String id = ok("database", "instance", "show", "trove-db", "-f", "value", "-c", "id").strip();
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> ok("database", "instance", "show", id, "-f", "value", "-c", "status").strip().equals("ACTIVE"));
+    assertThat(ok("database", "instance", "list")).contains("trove-db").contains("ACTIVE");
+
+    ok("database", "db", "create", id, "sales");
+    assertThat(ok("database", "db", "list", id)).contains("appdb").contains("sales");
+    ok("database", "user", "create", id, "bob", "Bob-pass-1", "--databases", "sales");
+    assertThat(ok("database", "user", "list", id)).contains("bob").contains("app");
+    assertThat(ok("database", "user", "show", id, "bob")).contains("bob");
+    ok("database", "user", "grant", "access", id, "bob", "appdb");
+    assertThat(ok("database", "user", "show", "access", id, "bob")).contains("appdb");
+    ok("database", "user", "revoke", "access", id, "bob", "appdb");
+    ok("database", "user", "delete", id, "bob");
+    ok("database", "db", "delete", id, "sales");
+    assertThat(ok("database", "root", "enable", id)).contains("root");
+
+    ok("database", "instance", "delete", "trove-db");
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> openstack("database", "instance", "show", id).exit() != 0);
+  }
+}
