@@ -1,0 +1,513 @@
+package dev.coffer.agent.engines.redis;
+
+import static dev.coffer.agent.engines.redis.RedisEngineFactory.ADMIN_USER;
+import static dev.coffer.agent.engines.redis.RedisEngineFactory.NAME;
+import static dev.coffer.agent.engines.redis.RedisEngineFactory.ROOT_USER;
+
+import dev.coffer.agent.engine.Engine;
+import dev.coffer.agent.engine.EngineContext;
+import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.process.OsProcesses;
+import dev.coffer.agent.process.Secrets;
+import dev.coffer.api.agent.AccessChange;
+import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.RootCredentials;
+import dev.coffer.api.agent.UserInfo;
+import dev.coffer.api.agent.UserRef;
+import dev.coffer.api.agent.UserSpec;
+import dev.coffer.api.agent.UserUpdate;
+import dev.coffer.api.datastores.Capability;
+import dev.coffer.api.datastores.DatastoreDescriptor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.ClientSetInfoConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.ShutdownParams;
+import redis.clients.jedis.resps.AccessControlUser;
+
+/**
+ * One redis-server process. The agent manages it as {@code os_admin}, an ACL user with every
+ * permission; clients' users may touch any key but run no admin or dangerous command. Every ACL
+ * change is followed by {@code ACL SAVE} so users survive a restart.
+ */
+final class RedisEngine implements Engine {
+  private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
+
+  private static final Duration START_DEADLINE = Duration.ofSeconds(30);
+  private static final Duration SHUTDOWN_DEADLINE = Duration.ofSeconds(60);
+  private static final int ADMIN_TIMEOUT_MILLIS = 5_000;
+  private static final int HEALTH_TIMEOUT_MILLIS = 2_000;
+
+  /** A client's user: every key and channel, but no CONFIG, ACL, SHUTDOWN, FLUSHALL, KEYS... */
+  private static final List<String> USER_PERMISSIONS =
+      List.of("~*", "&*", "+@all", "-@admin", "-@dangerous");
+
+  private static final List<String> ROOT_PERMISSIONS = List.of("~*", "&*", "+@all");
+
+  private final EngineContext context;
+  private final DatastoreDescriptor descriptor;
+  private final RedisFiles files;
+
+  RedisEngine(EngineContext context, DatastoreDescriptor descriptor) {
+    this.context = context;
+    this.descriptor = descriptor;
+    this.files = RedisFiles.of(context);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  @Override
+  public synchronized void initialize() {
+    OsProcesses.ownedDirectories(
+        context.runAsUser(), context.dataDir(), context.runDir(), context.logDir());
+    String adminPassword = adminPassword();
+    files.writeConfig(context);
+    if (!Files.exists(files.aclFile())) {
+      files.writeInitialAcl(ADMIN_USER, adminPassword);
+      log.info("redis initialised dir={}", context.instanceDir());
+    }
+    // The data directory holds the ACL file (password hashes) and the data: owner only.
+    setPermissions(context.dataDir(), "rwx------");
+    OsProcesses.ownedDirectories(
+        context.runAsUser(), context.dataDir(), context.runDir(), context.logDir());
+  }
+
+  @Override
+  public synchronized void start() {
+    Optional<Long> running = pid();
+    if (running.isPresent()) {
+      log.info("adopting running redis-server pid={}", running.get());
+      awaitReady(running.get(), false);
+      return;
+    }
+    if (!Files.exists(files.config()) || !Files.exists(files.aclFile())) {
+      throw EngineException.failure("redis is not initialised in " + context.instanceDir());
+    }
+    try {
+      Files.deleteIfExists(files.pidFile());
+    } catch (IOException e) {
+      throw EngineException.failure("cannot remove stale pid file: " + e.getMessage(), e);
+    }
+    // Cheap for Redis' few files, and repairs ownership after a restore or a manual edit.
+    OsProcesses.ownedDirectories(
+        context.runAsUser(), context.dataDir(), context.runDir(), context.logDir());
+    Process process =
+        OsProcesses.spawn(
+            List.of(context.binary("server"), files.config().toString()),
+            context.runAsUser(),
+            files.consoleLog(),
+            Map.of());
+    log.info("redis-server started pid={} address={}:{}", process.pid(), address(), port());
+    awaitReady(process.pid(), true);
+  }
+
+  @Override
+  public synchronized void stop() {
+    Optional<Long> running = pid();
+    if (running.isEmpty()) {
+      return;
+    }
+    long pid = running.get();
+    try (Jedis jedis = connect(ADMIN_USER, adminPassword(), ADMIN_TIMEOUT_MILLIS)) {
+      // SAVE: write a snapshot even if no save point is configured, then exit.
+      jedis.shutdown(ShutdownParams.shutdownParams().save());
+    } catch (JedisException e) {
+      log.warn("redis SHUTDOWN failed, sending SIGTERM pid={} error={}", pid, e.getMessage());
+      OsProcesses.terminate(pid, SHUTDOWN_DEADLINE);
+    }
+    if (!OsProcesses.waitForExit(pid, SHUTDOWN_DEADLINE)) {
+      log.warn("redis-server did not exit after SHUTDOWN, terminating pid={}", pid);
+      OsProcesses.terminate(pid, Duration.ofSeconds(10));
+    }
+    log.info("redis-server stopped pid={}", pid);
+  }
+
+  @Override
+  public boolean isHealthy() {
+    try {
+      if (pid().isEmpty()) {
+        return false;
+      }
+      try (Jedis jedis = connect(ADMIN_USER, adminPassword(), HEALTH_TIMEOUT_MILLIS)) {
+        return "PONG".equals(jedis.ping());
+      }
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** The PID in redis-server's pid file, if that process is alive and is a Redis server. */
+  @Override
+  public Optional<Long> pid() {
+    return OsProcesses.readPid(files.pidFile())
+        .filter(
+            pid ->
+                ProcessHandle.of(pid)
+                    .filter(ProcessHandle::isAlive)
+                    // Guards against a reused PID; unknown when the OS will not tell us.
+                    .map(h -> h.info().command().map(c -> c.contains("redis")).orElse(true))
+                    .orElse(false));
+  }
+
+  /**
+   * Waits until the admin user can log in and PING. A process we started ourselves is killed if it
+   * never becomes ready, so a failed start leaves nothing behind.
+   */
+  private void awaitReady(long pid, boolean startedHere) {
+    long deadline = System.nanoTime() + START_DEADLINE.toNanos();
+    String lastError = "no answer";
+    while (System.nanoTime() < deadline) {
+      if (!OsProcesses.isAlive(pid)) {
+        throw EngineException.failure("redis-server exited during start-up: " + startupErrors());
+      }
+      try (Jedis jedis = connect(ADMIN_USER, adminPassword(), HEALTH_TIMEOUT_MILLIS)) {
+        if ("PONG".equals(jedis.ping())) {
+          return;
+        }
+      } catch (JedisException e) {
+        lastError = e.getMessage(); // for example LOADING while the AOF is replayed
+      }
+      pause(Duration.ofMillis(50));
+    }
+    if (startedHere) {
+      OsProcesses.terminate(pid, Duration.ofSeconds(5));
+    }
+    throw EngineException.failure(
+        "redis-server did not accept connections within "
+            + START_DEADLINE.toSeconds()
+            + " s: "
+            + lastError);
+  }
+
+  // ---- users --------------------------------------------------------------------------------
+
+  @Override
+  public void createUser(UserSpec user) {
+    checkName(user.name());
+    checkHost(user.host());
+    if (!user.databases().isEmpty()) {
+      throw EngineException.unsupported(Capability.USER_ACCESS.operation(), NAME);
+    }
+    String password = requirePassword(user.password());
+    withAdmin(
+        jedis -> {
+          if (jedis.aclGetUser(user.name()) != null) {
+            throw alreadyExists(user.name());
+          }
+          jedis.aclSetUser(user.name(), userRules("on", List.of(">" + password)));
+          jedis.aclSave();
+          return null;
+        },
+        password);
+    log.info("redis user created user={}", user.name());
+  }
+
+  @Override
+  public void deleteUser(UserRef user) {
+    checkName(user.name());
+    checkHost(user.host());
+    withAdmin(
+        jedis -> {
+          if (jedis.aclGetUser(user.name()) == null) {
+            throw notFound(user.name());
+          }
+          jedis.aclDelUser(user.name());
+          jedis.aclSave();
+          return null;
+        });
+    log.info("redis user deleted user={}", user.name());
+  }
+
+  @Override
+  public List<UserInfo> listUsers() {
+    return withAdmin(
+        jedis ->
+            jedis.aclUsers().stream()
+                .filter(name -> !descriptor.reservedUsers().contains(name))
+                .sorted()
+                .map(RedisEngine::info)
+                .toList());
+  }
+
+  @Override
+  public Optional<UserInfo> findUser(UserRef user) {
+    if (descriptor.reservedUsers().contains(user.name())
+        || !isValidName(user.name())
+        || !"%".equals(user.host())) {
+      return Optional.empty();
+    }
+    return withAdmin(
+        jedis ->
+            Optional.ofNullable(jedis.aclGetUser(user.name())).map(found -> info(user.name())));
+  }
+
+  @Override
+  public void updateUser(UserUpdate update) {
+    UserRef user = update.user();
+    checkName(user.name());
+    checkHost(user.host());
+    if (update.newHost() != null) {
+      checkHost(update.newHost());
+    }
+    String newName =
+        update.newName() == null || update.newName().equals(user.name()) ? null : update.newName();
+    if (newName != null) {
+      checkName(newName);
+    }
+    String newPassword =
+        update.newPassword() == null ? null : requirePassword(update.newPassword());
+    String[] secrets = newPassword == null ? new String[0] : new String[] {newPassword};
+    withAdmin(
+        jedis -> {
+          AccessControlUser existing = jedis.aclGetUser(user.name());
+          if (existing == null) {
+            throw notFound(user.name());
+          }
+          if (newName != null) {
+            if (jedis.aclGetUser(newName) != null) {
+              throw alreadyExists(newName);
+            }
+            // Redis cannot rename a user: create the new one with the same password hashes (or
+            // the new password), then drop the old one.
+            List<String> passwords =
+                newPassword != null
+                    ? List.of(">" + newPassword)
+                    : existing.getPasswords().stream().map(hash -> "#" + hash).toList();
+            String state = existing.getFlags().contains("off") ? "off" : "on";
+            jedis.aclSetUser(newName, userRules(state, passwords));
+            jedis.aclDelUser(user.name());
+          } else if (newPassword != null) {
+            jedis.aclSetUser(user.name(), "resetpass", ">" + newPassword);
+          }
+          jedis.aclSave();
+          return null;
+        },
+        secrets);
+    log.info(
+        "redis user updated user={} renamedTo={} passwordChanged={}",
+        user.name(),
+        newName,
+        newPassword != null);
+  }
+
+  // ---- root ---------------------------------------------------------------------------------
+
+  @Override
+  public RootCredentials enableRoot(Optional<String> password) {
+    String rootPassword = password.filter(p -> !p.isEmpty()).orElseGet(() -> Secrets.password(24));
+    List<String> rules = new ArrayList<>(List.of("reset", "on", ">" + rootPassword));
+    rules.addAll(ROOT_PERMISSIONS);
+    withAdmin(
+        jedis -> {
+          jedis.aclSetUser(ROOT_USER, rules.toArray(String[]::new));
+          jedis.aclSave();
+          return null;
+        },
+        rootPassword);
+    log.info("redis root enabled user={}", ROOT_USER);
+    return new RootCredentials(ROOT_USER, rootPassword);
+  }
+
+  @Override
+  public void disableRoot() {
+    withAdmin(
+        jedis -> {
+          jedis.aclDelUser(ROOT_USER);
+          jedis.aclSave();
+          return null;
+        });
+    log.info("redis root disabled user={}", ROOT_USER);
+  }
+
+  @Override
+  public boolean isRootEnabled() {
+    return withAdmin(
+        jedis -> {
+          AccessControlUser root = jedis.aclGetUser(ROOT_USER);
+          return root != null && root.getFlags().contains("on");
+        });
+  }
+
+  // ---- what Redis does not have -------------------------------------------------------------
+
+  @Override
+  public void createDatabase(DatabaseSpec database) {
+    throw noDatabases();
+  }
+
+  @Override
+  public void deleteDatabase(String name) {
+    throw noDatabases();
+  }
+
+  @Override
+  public List<DatabaseSpec> listDatabases() {
+    throw noDatabases();
+  }
+
+  @Override
+  public void grantAccess(AccessChange change) {
+    throw EngineException.unsupported(Capability.USER_ACCESS.operation(), NAME);
+  }
+
+  @Override
+  public void revokeAccess(AccessChange change) {
+    throw EngineException.unsupported(Capability.USER_ACCESS.operation(), NAME);
+  }
+
+  private static EngineException noDatabases() {
+    return EngineException.unsupported(Capability.DATABASES.operation(), NAME);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private static UserInfo info(String name) {
+    return new UserInfo(name, "%", List.of());
+  }
+
+  private static String[] userRules(String state, List<String> passwords) {
+    List<String> rules = new ArrayList<>();
+    rules.add(state);
+    rules.addAll(passwords);
+    rules.addAll(USER_PERMISSIONS);
+    return rules.toArray(String[]::new);
+  }
+
+  private static boolean isValidName(String name) {
+    return RedisEngineFactory.USER_NAMES.violation(name).isEmpty();
+  }
+
+  /** The agent checks names too: an ACL rule smuggled into a name would grant permissions. */
+  private void checkName(String name) {
+    RedisEngineFactory.USER_NAMES
+        .violation(name)
+        .ifPresent(
+            why -> {
+              throw EngineException.badRequest("User name \"" + name + "\" " + why + ".");
+            });
+    if (descriptor.reservedUsers().contains(name)) {
+      throw EngineException.badRequest(
+          "User name \""
+              + name
+              + "\" is on the reserved list: "
+              + descriptor.reservedUsers()
+              + ".");
+    }
+  }
+
+  private static void checkHost(String host) {
+    if (!"%".equals(host)) {
+      throw EngineException.unsupported(Capability.USER_HOSTS.operation(), NAME);
+    }
+  }
+
+  private static String requirePassword(String password) {
+    if (password == null || password.isEmpty()) {
+      throw EngineException.badRequest("A password is required.");
+    }
+    return password;
+  }
+
+  private static EngineException alreadyExists(String name) {
+    return EngineException.conflict("A user with the name \"" + name + "\" already exists.");
+  }
+
+  private static EngineException notFound(String name) {
+    return EngineException.notFound("User \"" + name + "\" was not found.");
+  }
+
+  /**
+   * Runs {@code action} on an admin connection. Redis errors become engine failures whose message
+   * never repeats any of {@code secrets}, since Redis echoes a faulty ACL rule back.
+   */
+  private <T> T withAdmin(Function<Jedis, T> action, String... secrets) {
+    try (Jedis jedis = connect(ADMIN_USER, adminPassword(), ADMIN_TIMEOUT_MILLIS)) {
+      return action.apply(jedis);
+    } catch (JedisException e) {
+      String message = String.valueOf(e.getMessage());
+      for (String secret : secrets) {
+        message = message.replace(secret, "***");
+      }
+      throw EngineException.failure("redis: " + message);
+    }
+  }
+
+  private Jedis connect(String user, String password, int timeoutMillis) {
+    return new Jedis(
+        address(),
+        port(),
+        DefaultJedisClientConfig.builder()
+            .user(user)
+            .password(password)
+            .timeoutMillis(timeoutMillis)
+            // CLIENT SETINFO only exists from Redis 7.2.
+            .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
+            .build());
+  }
+
+  private String address() {
+    return context.bindAddress();
+  }
+
+  private int port() {
+    return context.port();
+  }
+
+  private String adminPassword() {
+    Path agentDir = context.agentDir();
+    try {
+      if (!Files.isDirectory(agentDir)) {
+        Files.createDirectories(agentDir);
+        setPermissions(agentDir, "rwx------");
+      }
+    } catch (IOException e) {
+      throw EngineException.failure("cannot create " + agentDir + ": " + e.getMessage(), e);
+    }
+    return Secrets.readOrCreate(agentDir.resolve("admin.secret"));
+  }
+
+  private static void setPermissions(Path path, String permissions) {
+    try {
+      Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(permissions));
+    } catch (IOException e) {
+      throw EngineException.failure("cannot set permissions on " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The last lines of Redis' console and log files: why it refused to start. */
+  private String startupErrors() {
+    List<String> lines = new ArrayList<>();
+    for (Path file : List.of(files.consoleLog(), files.logFile())) {
+      try (Stream<String> all = Files.lines(file, StandardCharsets.UTF_8)) {
+        List<String> nonBlank = all.filter(l -> !l.isBlank()).toList();
+        lines.addAll(nonBlank.subList(Math.max(0, nonBlank.size() - 3), nonBlank.size()));
+      } catch (IOException | java.io.UncheckedIOException e) {
+        // absent or unreadable: nothing to add
+      }
+    }
+    return lines.isEmpty() ? "no output" : String.join(" | ", lines);
+  }
+
+  private static void pause(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.failure("interrupted while waiting for redis-server", e);
+    }
+  }
+}

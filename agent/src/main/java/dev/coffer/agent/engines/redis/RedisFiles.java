@@ -1,0 +1,110 @@
+package dev.coffer.agent.engines.redis;
+
+import dev.coffer.agent.engine.EngineContext;
+import dev.coffer.agent.engine.EngineException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The files of one Redis instance and how the agent writes them. Nothing written here holds a
+ * plaintext password: the ACL file only ever carries SHA-256 hashes.
+ *
+ * @param config {@code redis.conf}, in the instance directory (derived from the context only)
+ * @param aclFile users and their password hashes, rewritten by Redis on {@code ACL SAVE}
+ * @param pidFile written by redis-server itself
+ * @param logFile redis-server's own log
+ * @param consoleLog redis-server's stdout and stderr (errors before the log file is open)
+ */
+record RedisFiles(Path config, Path aclFile, Path pidFile, Path logFile, Path consoleLog) {
+
+  /** Smallest maxmemory we configure, so tiny flavors still leave Redis room to work. */
+  static final long MIN_MAXMEMORY_MB = 32;
+
+  static RedisFiles of(EngineContext context) {
+    return new RedisFiles(
+        context.instanceDir().resolve("redis.conf"),
+        context.dataDir().resolve("users.acl"),
+        context.runDir().resolve("redis-server.pid"),
+        context.logDir().resolve("redis-server.log"),
+        context.logDir().resolve("redis-server.out"));
+  }
+
+  /** About 75% of the flavor's RAM: the rest is for Redis' own overhead, forks and buffers. */
+  static long maxMemoryMb(int memoryMb) {
+    return Math.max(MIN_MAXMEMORY_MB, memoryMb * 3L / 4);
+  }
+
+  /** The configuration, fully derived from the context, so rewriting it is always safe. */
+  String configText(EngineContext context) {
+    return String.join(
+        "\n",
+        List.of(
+            "# Written by the Coffer agent; changes are overwritten.",
+            "bind " + context.bindAddress(),
+            "port " + context.port(),
+            "dir " + context.dataDir(),
+            "pidfile " + pidFile,
+            "logfile " + logFile,
+            "daemonize no",
+            "protected-mode yes",
+            "appendonly yes",
+            "maxmemory " + maxMemoryMb(context.memoryMb()) + "mb",
+            "maxmemory-policy noeviction",
+            // With an ACL file, requirepass is ignored: every user, the admin too, lives there.
+            "aclfile " + aclFile,
+            "repl-diskless-sync-delay 0",
+            ""));
+  }
+
+  /**
+   * The first ACL file: the {@code default} user (which would otherwise let anyone in without a
+   * password) is switched off and the agent's admin user gets every permission.
+   */
+  static String initialAcl(String adminUser, String adminPassword) {
+    return "user default off resetkeys resetchannels -@all\n"
+        + "user "
+        + adminUser
+        + " on #"
+        + sha256Hex(adminPassword)
+        + " ~* &* +@all\n";
+  }
+
+  void writeConfig(EngineContext context) {
+    writeAtomically(config, configText(context), "rw-r--r--");
+  }
+
+  void writeInitialAcl(String adminUser, String adminPassword) {
+    writeAtomically(aclFile, initialAcl(adminUser, adminPassword), "rw-------");
+  }
+
+  /** Redis' own password hash format for {@code #<hash>} rules: lowercase hex SHA-256. */
+  static String sha256Hex(String password) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(digest.digest(password.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
+  private static void writeAtomically(Path target, String content, String permissions) {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    try {
+      Files.deleteIfExists(tmp);
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)));
+      Files.writeString(tmp, content, StandardCharsets.UTF_8);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw EngineException.failure("cannot write " + target + ": " + e.getMessage(), e);
+    }
+  }
+}
