@@ -45,20 +45,29 @@ class CrashRecoveryTest {
                 "dev.coffer.server.Main")
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("server.log").toFile()));
-    builder.environment().putAll(
-        Map.of(
-            "COFFER_HOME", home.toString(),
-            "COFFER_PORT", Integer.toString(port),
-            "COFFER_ADDRESS_POOL", "127.79",
-            "COFFER_AGENT_JAR", System.getProperty("coffer.agent.jar")));
+    builder
+        .environment()
+        .putAll(
+            Map.of(
+                "COFFER_HOME", home.toString(),
+                "COFFER_PORT", Integer.toString(port),
+                "COFFER_ADDRESS_POOL", "127.79",
+                "COFFER_AGENT_JAR", System.getProperty("coffer.agent.jar")));
     server = builder.start();
-    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> send("GET", "/", null).statusCode() == 200);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(() -> send("GET", "/", null).statusCode() == 200);
   }
 
   private HttpResponse<String> send(String method, String path, String body) throws Exception {
     HttpRequest.Builder r =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       r.header("X-Auth-Token", token);
     }
@@ -75,7 +84,8 @@ class CrashRecoveryTest {
   }
 
   @Test
-  void instancesAcceptedBeforeACrashBecomeActiveAfterRestartAndLeaveNothingWhenDeleted() throws Exception {
+  void instancesAcceptedBeforeACrashBecomeActiveAfterRestartAndLeaveNothingWhenDeleted()
+      throws Exception {
     Path base = Path.of("/tmp/coffer-it");
     Files.createDirectories(base);
     home = Files.createTempDirectory(base, "crash");
@@ -97,8 +107,11 @@ class CrashRecoveryTest {
           send(
               "POST",
               "/v1.0/" + project + "/instances",
-              "{\"instance\":{\"name\":\"crash-" + datastore + "\",\"flavorRef\":1,\"datastore\":{\"type\":\""
-                  + datastore + "\"},\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\"}]}}");
+              "{\"instance\":{\"name\":\"crash-"
+                  + datastore
+                  + "\",\"flavorRef\":1,\"datastore\":{\"type\":\""
+                  + datastore
+                  + "\"},\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\"}]}}");
       assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
       ids.add(Json.newMapper().readTree(created.body()).at("/instance/id").asText());
     }
@@ -107,16 +120,23 @@ class CrashRecoveryTest {
 
     startServer();
     for (String id : ids) {
-      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).until(() -> status(id).equals("ACTIVE"));
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> status(id).equals("ACTIVE"));
     }
     for (String id : ids) {
-      assertThat(send("DELETE", "/v1.0/" + project + "/instances/" + id, null).statusCode()).isEqualTo(202);
+      assertThat(send("DELETE", "/v1.0/" + project + "/instances/" + id, null).statusCode())
+          .isEqualTo(202);
     }
     // A second crash, this time while deleting.
     server.destroyForcibly().waitFor();
     startServer();
     for (String id : ids) {
-      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> status(id).equals("GONE"));
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> status(id).equals("GONE"));
       assertThat(home.resolve("instances").resolve(id)).doesNotExist();
       assertThat(processesMentioning(home.resolve("instances").resolve(id).toString())).isEmpty();
     }

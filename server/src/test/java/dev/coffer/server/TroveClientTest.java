@@ -25,7 +25,8 @@ class TroveClientTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/openstack")), "python3-troveclient is not installed");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/openstack")), "python3-troveclient is not installed");
     coffer = TestCoffer.start();
   }
 
@@ -39,10 +40,16 @@ class TroveClientTest {
   record Result(int exit, String out) {}
 
   static Result openstack(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(
-        "openstack", "--os-auth-type", "admin_token",
-        "--os-endpoint", coffer.url() + "/v1.0/" + coffer.project,
-        "--os-token", coffer.token));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "openstack",
+                "--os-auth-type",
+                "admin_token",
+                "--os-endpoint",
+                coffer.url() + "/v1.0/" + coffer.project,
+                "--os-token",
+                coffer.token));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
@@ -63,12 +70,32 @@ class TroveClientTest {
     assertThat(ok("database", "flavor", "list")).contains("m1.small");
     assertThat(ok("database", "flavor", "show", "m1.small")).contains("m1.small");
 
-    ok("database", "instance", "create", "trove-db", "--flavor", "m1.tiny", "--size", "1",
-        "--datastore", "mariadb", "--datastore-version", "10.11",
-        "--databases", "appdb", "--users", "app:Secret-1");
+    ok(
+        "database",
+        "instance",
+        "create",
+        "trove-db",
+        "--flavor",
+        "m1.tiny",
+        "--size",
+        "1",
+        "--datastore",
+        "mariadb",
+        "--datastore-version",
+        "10.11",
+        "--databases",
+        "appdb",
+        "--users",
+        "app:Secret-1");
     String id = ok("database", "instance", "show", "trove-db", "-f", "value", "-c", "id").strip();
-    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-        .until(() -> ok("database", "instance", "show", id, "-f", "value", "-c", "status").strip().equals("ACTIVE"));
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                ok("database", "instance", "show", id, "-f", "value", "-c", "status")
+                    .strip()
+                    .equals("ACTIVE"));
     assertThat(ok("database", "instance", "list")).contains("trove-db").contains("ACTIVE");
 
     ok("database", "db", "create", id, "sales");
@@ -84,7 +111,9 @@ class TroveClientTest {
     assertThat(ok("database", "root", "enable", id)).contains("root");
 
     ok("database", "instance", "delete", "trove-db");
-    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1))
         .until(() -> openstack("database", "instance", "show", id).exit() != 0);
   }
 }
