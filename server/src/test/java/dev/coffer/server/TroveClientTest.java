@@ -65,8 +65,8 @@ class TroveClientTest {
 
   @Test
   void theOpenstackDatabaseClientManagesAnInstanceItsDatabasesAndUsers() throws Exception {
-    assertThat(ok("database", "datastore", "list")).contains("mariadb", "postgresql", "redis");
-    assertThat(ok("database", "datastore", "version", "list", "mariadb")).contains("10.11");
+    assertThat(ok("datastore", "list")).contains("mariadb", "postgresql", "redis");
+    assertThat(ok("datastore", "version", "list", "mariadb")).contains("10.11");
     assertThat(ok("database", "flavor", "list")).contains("m1.small");
     assertThat(ok("database", "flavor", "show", "m1.small")).contains("m1.small");
 
