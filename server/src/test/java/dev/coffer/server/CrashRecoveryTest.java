@@ -94,6 +94,9 @@ class CrashRecoveryTest {
       port = s.getLocalPort();
     }
     startServer();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> Files.exists(home.resolve("admin-credentials")));
     Properties credentials = new Properties();
     try (var in = Files.newInputStream(home.resolve("admin-credentials"))) {
       credentials.load(in);
