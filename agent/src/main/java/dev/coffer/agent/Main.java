@@ -1,0 +1,73 @@
+package dev.coffer.agent;
+
+import dev.coffer.agent.runtime.AgentRuntime;
+import dev.coffer.api.agent.AgentConfig;
+import dev.coffer.api.agent.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The guest agent process: {@code java -jar coffer-agent-all.jar <agent.json>}. Runs until a
+ * SHUTDOWN command (exit code 0) or a signal; the engine outlives a killed agent and the next one
+ * adopts it.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    if (args.length != 1) {
+      System.err.println("usage: java -jar coffer-agent-all.jar <agent.json>");
+      System.exit(2);
+    }
+    AgentConfig config;
+    try {
+      config = Json.newMapper().readValue(Path.of(args[0]).toFile(), AgentConfig.class);
+    } catch (IOException e) {
+      System.err.println("cannot read agent config " + args[0] + ": " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    MDC.put(AgentRuntime.MDC_INSTANCE, config.instanceId());
+    Path pidFile = Path.of(config.instanceDir()).resolve("agent.pid");
+    writePid(pidFile);
+
+    AgentRuntime runtime = AgentRuntime.create(config);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  runtime.stop();
+                  deleteQuietly(pidFile);
+                },
+                "agent-shutdown-hook"));
+    runtime.start();
+    runtime.exitRequested().join();
+    log.info("engine shut down on request, agent exiting");
+    System.exit(0); // runs the shutdown hook
+  }
+
+  private static void writePid(Path pidFile) {
+    try {
+      Path tmp = pidFile.resolveSibling(pidFile.getFileName() + ".tmp");
+      Files.writeString(tmp, ProcessHandle.current().pid() + "\n");
+      Files.move(tmp, pidFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write " + pidFile, e);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // the next agent overwrites it
+    }
+  }
+}

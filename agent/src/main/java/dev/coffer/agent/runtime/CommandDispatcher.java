@@ -1,0 +1,164 @@
+package dev.coffer.agent.runtime;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.agent.engine.Engine;
+import dev.coffer.agent.engine.EngineException;
+import dev.coffer.api.agent.AccessChange;
+import dev.coffer.api.agent.AgentCommand;
+import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.ErrorKind;
+import dev.coffer.api.agent.PrepareRequest;
+import dev.coffer.api.agent.RootRequest;
+import dev.coffer.api.agent.RootStatus;
+import dev.coffer.api.agent.UserRef;
+import dev.coffer.api.agent.UserSpec;
+import dev.coffer.api.agent.UserUpdate;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns each uniform {@link dev.coffer.api.agent.CommandType} into {@link Engine} calls and the
+ * command's result as JSON (null for commands without one). Failures are {@link EngineException}s;
+ * the caller turns them into a {@link dev.coffer.api.agent.CommandResult}.
+ */
+final class CommandDispatcher {
+  private static final Logger log = LoggerFactory.getLogger(CommandDispatcher.class);
+
+  private final Engine engine;
+  private final ObjectMapper mapper;
+
+  CommandDispatcher(Engine engine, ObjectMapper mapper) {
+    this.engine = engine;
+    this.mapper = mapper;
+  }
+
+  JsonNode execute(AgentCommand command) {
+    return switch (command.type()) {
+      case PREPARE -> prepare(payload(command, PrepareRequest.class));
+      case RESTART -> {
+        engine.stop();
+        engine.start();
+        yield null;
+      }
+      case SHUTDOWN -> {
+        engine.stop();
+        yield null;
+      }
+      case CREATE_DATABASES -> {
+        payloadList(command, DatabaseSpec.class).forEach(engine::createDatabase);
+        yield null;
+      }
+      case DELETE_DATABASE -> {
+        engine.deleteDatabase(payload(command, DatabaseSpec.class).name());
+        yield null;
+      }
+      case LIST_DATABASES -> json(engine.listDatabases());
+      case CREATE_USERS -> {
+        payloadList(command, UserSpec.class).forEach(engine::createUser);
+        yield null;
+      }
+      case DELETE_USER -> {
+        engine.deleteUser(payload(command, UserRef.class));
+        yield null;
+      }
+      case LIST_USERS -> json(engine.listUsers());
+      case GET_USER -> {
+        UserRef user = payload(command, UserRef.class);
+        yield json(
+            engine
+                .findUser(user)
+                .orElseThrow(
+                    () ->
+                        EngineException.notFound(
+                            "User \"" + user.name() + "@" + user.host() + "\" was not found.")));
+      }
+      case UPDATE_USER -> {
+        engine.updateUser(payload(command, UserUpdate.class));
+        yield null;
+      }
+      case GRANT_ACCESS -> {
+        engine.grantAccess(payload(command, AccessChange.class));
+        yield null;
+      }
+      case REVOKE_ACCESS -> {
+        engine.revokeAccess(payload(command, AccessChange.class));
+        yield null;
+      }
+      case ENABLE_ROOT -> {
+        RootRequest request =
+            hasPayload(command) ? payload(command, RootRequest.class) : new RootRequest(null);
+        yield json(engine.enableRoot(Optional.ofNullable(request.password())));
+      }
+      case DISABLE_ROOT -> {
+        engine.disableRoot();
+        yield null;
+      }
+      case ROOT_STATUS -> json(new RootStatus(engine.isRootEnabled()));
+    };
+  }
+
+  /**
+   * Idempotent, because the control plane re-sends PREPARE after a crash: objects that already
+   * exist count as created.
+   */
+  private JsonNode prepare(PrepareRequest request) {
+    engine.initialize();
+    engine.start();
+    for (DatabaseSpec database : request.databases()) {
+      ignoringConflict(() -> engine.createDatabase(database), "database", database.name());
+    }
+    for (UserSpec user : request.users()) {
+      ignoringConflict(() -> engine.createUser(user), "user", user.name());
+    }
+    return null;
+  }
+
+  private static void ignoringConflict(Runnable create, String what, String name) {
+    try {
+      create.run();
+    } catch (EngineException e) {
+      if (e.kind() != ErrorKind.CONFLICT) {
+        throw e;
+      }
+      log.info("prepare found existing {}={}", what, name);
+    }
+  }
+
+  private static boolean hasPayload(AgentCommand command) {
+    return command.payload() != null && !command.payload().isNull();
+  }
+
+  private <T> T payload(AgentCommand command, Class<T> type) {
+    return read(command, mapper.getTypeFactory().constructType(type));
+  }
+
+  private <T> List<T> payloadList(AgentCommand command, Class<T> element) {
+    return read(command, mapper.getTypeFactory().constructCollectionType(List.class, element));
+  }
+
+  /** Never echoes the payload or the parser's message: payloads may hold passwords. */
+  private <T> T read(AgentCommand command, JavaType type) {
+    if (!hasPayload(command)) {
+      throw EngineException.badRequest("The " + command.type() + " command needs a payload.");
+    }
+    try {
+      T value = mapper.treeToValue(command.payload(), type);
+      if (value == null) {
+        throw EngineException.badRequest("The " + command.type() + " command needs a payload.");
+      }
+      return value;
+    } catch (IOException | IllegalArgumentException e) {
+      throw EngineException.badRequest(
+          "The payload of the " + command.type() + " command is invalid.");
+    }
+  }
+
+  private JsonNode json(Object value) {
+    return mapper.valueToTree(value);
+  }
+}
