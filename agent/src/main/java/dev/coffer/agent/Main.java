@@ -38,7 +38,15 @@ public final class Main {
     Path pidFile = Path.of(config.instanceDir()).resolve("agent.pid");
     writePid(pidFile);
 
-    AgentRuntime runtime = AgentRuntime.create(config);
+    AgentRuntime runtime;
+    try {
+      runtime = AgentRuntime.create(config);
+    } catch (IllegalArgumentException e) {
+      log.error("cannot run this instance error=\"{}\"", e.getMessage());
+      deleteQuietly(pidFile);
+      System.exit(2);
+      return;
+    }
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -76,9 +76,9 @@ final class EngineSupervisor {
     if (!prepared) {
       return;
     }
+    lifecycleBusy = true; // before the first heartbeat, which must not take it for a crash
     worker.execute(
         () -> {
-          lifecycleBusy = true;
           try {
             engine.start();
             log.info("engine running after agent start pid={}", engine.pid().orElse(-1L));

@@ -210,7 +210,8 @@ class AgentRuntimeTest {
     awaitHeartbeat(EngineStatus.RUNNING, mark);
     assertThat(standIn.heartbeats().subList(mark, standIn.heartbeats().size()))
         .extracting(Heartbeat::status)
-        .doesNotContain(EngineStatus.BUILDING, EngineStatus.FAILED);
+        .as("a running engine is never reported down or building when its agent restarts")
+        .doesNotContain(EngineStatus.BUILDING, EngineStatus.FAILED, EngineStatus.SHUTDOWN);
     assertThat(runtime.engine().pid()).contains(pid);
   }
 
