@@ -1,0 +1,90 @@
+package dev.coffer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.server.Coffer;
+import dev.coffer.server.ServerConfig;
+import dev.coffer.server.identity.IdentityService;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI end to end against a real control plane, agent and Redis engine. */
+class CliAgainstRealServerTest {
+  static Coffer coffer;
+  static IdentityService.BootstrapCredentials admin;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path base = Path.of("/tmp/coffer-it");
+    Files.createDirectories(base);
+    Path home = Files.createTempDirectory(base, "cli");
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+    coffer =
+        Coffer.start(
+            ServerConfig.fromEnvironment(
+                    Map.of(
+                        "COFFER_HOME", home.toString(),
+                        "COFFER_ADDRESS_POOL", "127.80",
+                        "COFFER_AGENT_JAR", System.getProperty("coffer.agent.jar")))
+                .withPort(0));
+    admin = coffer.identity().bootstrap().orElseThrow();
+  }
+
+  @AfterAll
+  static void stop() {
+    for (String id : coffer.compute().presentInstances()) {
+      coffer.compute().destroy(id);
+    }
+    coffer.close();
+  }
+
+  @Test
+  void anOperatorLogsInCreatesAnInstanceWithWaitManagesUsersAndDeletesIt(@TempDir Path config) {
+    CliRunner cli = new CliRunner(config.resolve("config.json"));
+    cli.env.put("COFFER_PASSWORD", admin.password());
+    var login = cli.run("login", "--url", coffer.apiUrl(), "--username", "admin");
+    assertThat(login.exitCode()).as(login.err()).isZero();
+
+    assertThat(cli.run("datastore", "list").out()).contains("mariadb", "postgresql", "redis");
+    assertThat(cli.run("flavor", "list").out()).contains("m1.tiny");
+
+    var created =
+        cli.run(
+            "instance",
+            "create",
+            "cache",
+            "--datastore",
+            "redis",
+            "--flavor",
+            "m1.tiny",
+            "--size",
+            "1",
+            "--user",
+            "app:Secret-1",
+            "--wait",
+            "--timeout",
+            "180");
+    assertThat(created.exitCode()).as(created.out() + created.err()).isZero();
+    assertThat(created.out() + created.err()).contains("ACTIVE").contains("redis-cli");
+
+    assertThat(cli.run("instance", "list").out()).contains("cache").contains("ACTIVE");
+    assertThat(cli.run("user", "create", "cache", "bob", "--password", "Bob-pass-1").exitCode())
+        .isZero();
+    assertThat(cli.run("user", "list", "cache").out()).contains("bob").contains("app");
+    var unsupported = cli.run("database", "create", "cache", "sales");
+    assertThat(unsupported.exitCode()).isEqualTo(1);
+    assertThat(unsupported.err()).contains("not supported for the 'redis' datastore");
+
+    var deleted = cli.run("instance", "delete", "cache", "--wait", "--timeout", "120");
+    assertThat(deleted.exitCode()).as(deleted.out() + deleted.err()).isZero();
+    var gone = cli.run("instance", "show", "cache");
+    assertThat(gone.exitCode()).isEqualTo(1);
+    assertThat(gone.err()).contains("coffer instance list");
+  }
+}
