@@ -37,12 +37,7 @@ public final class JdbiIdentityRepository implements IdentityRepository {
             h.createQuery("select id, name, created_at from projects where id = ? or name = ?")
                 .bind(0, idOrName)
                 .bind(1, idOrName)
-                .map(
-                    (rs, ctx) ->
-                        new Project(
-                            rs.getString("id"),
-                            rs.getString("name"),
-                            rs.getTimestamp("created_at").toInstant()))
+                .map(JdbiIdentityRepository::project)
                 .findFirst());
   }
 
@@ -51,12 +46,7 @@ public final class JdbiIdentityRepository implements IdentityRepository {
     return jdbi.withHandle(
         h ->
             h.createQuery("select id, name, created_at from projects order by name")
-                .map(
-                    (rs, ctx) ->
-                        new Project(
-                            rs.getString("id"),
-                            rs.getString("name"),
-                            rs.getTimestamp("created_at").toInstant()))
+                .map(JdbiIdentityRepository::project)
                 .list());
   }
 
@@ -79,12 +69,7 @@ public final class JdbiIdentityRepository implements IdentityRepository {
         h ->
             h.createQuery("select id, name, password_hash from user_accounts where name = ?")
                 .bind(0, name)
-                .map(
-                    (rs, ctx) ->
-                        new UserAccount(
-                            rs.getString("id"),
-                            rs.getString("name"),
-                            rs.getString("password_hash")))
+                .map(JdbiIdentityRepository::account)
                 .findFirst());
   }
 
@@ -94,12 +79,7 @@ public final class JdbiIdentityRepository implements IdentityRepository {
         h ->
             h.createQuery("select id, name, password_hash from user_accounts where id = ?")
                 .bind(0, id)
-                .map(
-                    (rs, ctx) ->
-                        new UserAccount(
-                            rs.getString("id"),
-                            rs.getString("name"),
-                            rs.getString("password_hash")))
+                .map(JdbiIdentityRepository::account)
                 .findFirst());
   }
 
@@ -207,5 +187,18 @@ public final class JdbiIdentityRepository implements IdentityRepository {
         rs.getTimestamp("created_at").toInstant(),
         rs.getTimestamp("expires_at").toInstant(),
         revoked == null ? null : revoked.toInstant());
+  }
+
+  private static Project project(
+      java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
+      throws java.sql.SQLException {
+    return new Project(
+        rs.getString("id"), rs.getString("name"), rs.getTimestamp("created_at").toInstant());
+  }
+
+  private static UserAccount account(
+      java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
+      throws java.sql.SQLException {
+    return new UserAccount(rs.getString("id"), rs.getString("name"), rs.getString("password_hash"));
   }
 }
