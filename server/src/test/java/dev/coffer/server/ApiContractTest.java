@@ -94,6 +94,30 @@ class ApiContractTest {
   }
 
   @Test
+  void anotherProjectsInstancesAnswer404() {
+    var created =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\"private\",\"flavorRef\":1,\"datastore\":{\"type\":\"redis\"}}}");
+    String id = created.body().at("/instance/id").asText();
+    var identity = coffer.coffer.identity();
+    var team = identity.createProject("team-b");
+    identity.createUserAccount(
+        "bea", "bea-password-1", team.id(), dev.coffer.server.identity.Role.MEMBER);
+    String other =
+        identity
+            .login("bea", "bea-password-1", java.util.Optional.empty(), java.util.Optional.empty())
+            .secret();
+    var r = coffer.send("GET", "/v1.0/" + team.id() + "/instances/" + id, null, other);
+    assertThat(r.status()).isEqualTo(404);
+    var list = coffer.send("GET", "/v1.0/" + team.id() + "/instances", null, other);
+    assertThat(list.body().path("instances")).isEmpty();
+    assertThat(
+            coffer.send("DELETE", "/v1.0/" + team.id() + "/instances/" + id, null, other).status())
+        .isEqualTo(404);
+  }
+
+  @Test
   void unknownInstancesAnswer404InTroveFormat() {
     var r = coffer.get(coffer.v1("/instances/db1"));
     assertThat(r.status()).isEqualTo(404);
