@@ -13,6 +13,7 @@ ROUTES = [
     ("GET", "/coffer/v1/projects", "Projects of the caller (all projects for admins)", None, "200"),
     ("POST", "/coffer/v1/projects", "Create a project (admin)", "project", "201"),
     ("POST", "/coffer/v1/users", "Create a user account in a project (admin)", "user", "201"),
+    ("POST", "/coffer/v1/datastores/{ds}/versions", "Register or update a datastore version with its executables (admin)", "version", "201"),
     ("PATCH", "/coffer/v1/datastores/{ds}/versions/{version}", "Hide, deprecate or activate a datastore version; make it the default (admin)", "version", "200"),
     ("GET", P + "/datastores", "Datastores with their versions", None, "200"),
     ("GET", P + "/datastores/{ds}", "One datastore by name or id", None, "200"),

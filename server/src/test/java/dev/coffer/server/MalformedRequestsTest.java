@@ -96,6 +96,10 @@ class MalformedRequestsTest {
       {"POST", "/coffer/v1/tokens", null, "username"},
       {"POST", "/coffer/v1/projects", "project", "name"},
       {"POST", "/coffer/v1/users", "user", "name"},
+      {"POST", "/coffer/v1/datastores/redis/versions", "version", "name"},
+      {"POST", "/coffer/v1/datastores/redis/versions", "version", "binaries"},
+      {"PATCH", "/coffer/v1/datastores/redis/versions/7.0", null, "state"},
+      {"PATCH", "/coffer/v1/datastores/redis/versions/7.0", null, "default"},
     };
     for (String[] t : targets) {
       for (String value : NASTY) {

@@ -5,9 +5,14 @@ import dev.coffer.server.http.Links;
 import dev.coffer.server.identity.Authentication;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /** Trove's datastore API plus the operator's native catalog management. */
 public final class DatastoreRoutes {
@@ -24,6 +29,7 @@ public final class DatastoreRoutes {
     app.get(base + "/{ds}", this::show);
     app.get(base + "/{ds}/versions", this::listVersions);
     app.get(base + "/{ds}/versions/{version}", this::showVersion);
+    app.post("/coffer/v1/datastores/{ds}/versions", this::addVersion);
     app.patch("/coffer/v1/datastores/{ds}/versions/{version}", this::manageVersion);
   }
 
@@ -75,28 +81,75 @@ public final class DatastoreRoutes {
     Datastore ds = catalog.datastore(ctx.pathParam("ds"));
     DatastoreVersion version = catalog.version(ds, ctx.pathParam("version"), true);
     Fields body = Fields.body(ctx);
-    body.optionalString("state", 16)
-        .ifPresent(
-            s -> {
-              VersionState state;
-              try {
-                state = VersionState.valueOf(s.toUpperCase(java.util.Locale.ROOT));
-              } catch (IllegalArgumentException e) {
-                throw Fields.invalid("state", "must be one of active, hidden, deprecated");
-              }
-              catalog.setState(version, state);
-            });
-    if (body.optionalBoolean("default").orElse(false)) {
+    Optional<VersionState> state = body.optionalString("state", 16).map(DatastoreRoutes::state);
+    boolean makeDefault = body.optionalBoolean("default").orElse(false);
+    state.ifPresent(s -> catalog.setState(version, s));
+    if (makeDefault) {
       catalog.setDefault(ds, version);
     }
     ctx.json(Map.of("version", versionView(ctx, catalog.version(version.id(), true), true)));
+  }
+
+  /**
+   * Operator action, like {@code trove-manage datastore_version_update}: registers (or updates) a
+   * version of a known datastore with the executables that run it. {@code {"name": "10.11-lts",
+   * "binaries": {"server": "/opt/mariadb/bin/mariadbd", ...}, "default": false}}.
+   */
+  private void addVersion(Context ctx) {
+    Authentication.admin(ctx);
+    String datastore = ctx.pathParam("ds");
+    Fields body = Fields.body(ctx, "version");
+    String name = body.string("name", 64);
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      throw Fields.invalid(
+          body.at("name"),
+          "must start with a letter or digit and contain only letters, digits, '.', '_' or '-'");
+    }
+    Fields binaries = body.object("binaries");
+    Map<String, String> paths = new TreeMap<>();
+    binaries
+        .node()
+        .fieldNames()
+        .forEachRemaining(role -> paths.put(role, binaries.string(role, 1024)));
+    if (paths.isEmpty()) {
+      throw Fields.invalid(binaries.path(), "must name at least the 'server' executable");
+    }
+    paths.forEach(
+        (role, path) -> {
+          if (!role.matches("[a-z_]{1,32}")) {
+            throw Fields.invalid(binaries.at(role), "is not a valid role name");
+          }
+          if (!path.startsWith("/")
+              || !Files.isExecutable(Path.of(path))
+              || Files.isDirectory(Path.of(path))) {
+            throw Fields.invalid(
+                binaries.at(role), "'" + path + "' is not an executable file on this host");
+          }
+        });
+    String fullVersion = body.optionalString("full_version", 128).orElse(name);
+    boolean makeDefault = body.optionalBoolean("default").orElse(false);
+    DatastoreVersion version = catalog.register(datastore, name, fullVersion, paths, true);
+    if (makeDefault) {
+      catalog.setDefault(catalog.datastore(datastore), version);
+    }
+    ctx.status(201)
+        .json(Map.of("version", versionView(ctx, catalog.version(version.id(), true), true)));
+  }
+
+  private static VersionState state(String value) {
+    try {
+      return VersionState.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw Fields.invalid("state", "must be one of active, hidden, deprecated");
+    }
   }
 
   private Map<String, Object> datastoreView(Context ctx, Datastore ds) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", ds.id());
     m.put("name", ds.name());
-    m.put("links", Links.of(ctx, ctx.pathParam("project_id"), "datastores/" + ds.id()));
+    m.put(
+        "links", Links.of(ctx, Authentication.principal(ctx).projectId(), "datastores/" + ds.id()));
     m.put(
         "versions",
         catalog.versions(ds, admin(ctx)).stream().map(v -> versionView(ctx, v, false)).toList());
@@ -111,7 +164,9 @@ public final class DatastoreRoutes {
     m.put("id", v.id());
     m.put("name", v.name());
     m.put("version", v.name());
-    m.put("links", Links.of(ctx, ctx.pathParam("project_id"), "datastores/versions/" + v.id()));
+    m.put(
+        "links",
+        Links.of(ctx, Authentication.principal(ctx).projectId(), "datastores/versions/" + v.id()));
     if (withDatastore) {
       m.put("datastore", v.datastoreId());
     }
@@ -121,7 +176,7 @@ public final class DatastoreRoutes {
     m.put("registry_ext", "");
     m.put("repl_strategy", "");
     m.put("image_tags", List.of());
-    m.put("state", v.state().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("state", v.state().name().toLowerCase(Locale.ROOT));
     m.put("installed", v.installed());
     m.put("full_version", v.fullVersion());
     return m;

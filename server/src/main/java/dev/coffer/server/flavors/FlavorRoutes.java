@@ -2,6 +2,7 @@ package dev.coffer.server.flavors;
 
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.http.Links;
+import dev.coffer.server.identity.Authentication;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
@@ -42,7 +43,7 @@ public final class FlavorRoutes {
     m.put("vcpus", f.vcpus());
     m.put("disk", f.diskGb());
     m.put("ephemeral", 0);
-    m.put("links", Links.of(ctx, ctx.pathParam("project_id"), "flavors/" + f.id()));
+    m.put("links", Links.of(ctx, Authentication.principal(ctx).projectId(), "flavors/" + f.id()));
     return m;
   }
 }
