@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The guest agent process: {@code java -jar coffer-agent-all.jar <agent.json>}. Runs until a
+ * The guest agent process: {@code java -Dlogback.configurationFile=coffer-agent-logback.xml -jar
+ * coffer-agent-all.jar <agent.json>} (the compute driver passes the logging flag). Runs until a
  * SHUTDOWN command (exit code 0) or a signal; the engine outlives a killed agent and the next one
  * adopts it.
  */

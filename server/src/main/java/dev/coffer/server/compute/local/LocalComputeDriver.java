@@ -129,6 +129,8 @@ public final class LocalComputeDriver implements ComputeDriver {
               "-XX:TieredStopAtLevel=1",
               "-Xss512k",
               "-Dcoffer.instance=" + launch.instanceId(),
+              // Named apart from logback.xml so it never competes with the server's own config.
+              "-Dlogback.configurationFile=coffer-agent-logback.xml",
               "-jar",
               agentJar.toString(),
               configFile.toString());
