@@ -83,7 +83,7 @@ create table tasks (
   next_run_at timestamp not null,
   deadline timestamp not null,
   last_error varchar(2000),
-  payload clob,
+  payload text,
   created_at timestamp not null,
   updated_at timestamp not null
 );
@@ -93,9 +93,9 @@ create table agent_commands (
   id varchar(80) primary key,
   instance_id varchar(36) not null,
   type varchar(32) not null,
-  payload clob,
+  payload text,
   state varchar(16) not null,
-  result clob,
+  result text,
   error_kind varchar(32),
   error varchar(2000),
   created_at timestamp not null,
