@@ -52,6 +52,13 @@ class CliAgainstRealServerTest {
     assertThat(login.exitCode()).as(login.err()).isZero();
 
     assertThat(cli.run("datastore", "list").out()).contains("mariadb", "postgresql", "redis");
+
+    var token = cli.run("--format", "json", "token", "create", "--description", "ci-robot");
+    assertThat(token.exitCode()).as(token.err()).isZero();
+    String tokenId = token.out().replaceAll("(?s).*\"token_id\"\\s*:\\s*\"([^\"]+)\".*", "$1");
+    assertThat(cli.run("token", "list").out()).contains(tokenId).contains("ci-robot");
+    assertThat(cli.run("token", "revoke", tokenId).exitCode()).isZero();
+    assertThat(cli.run("token", "list").out()).doesNotContain(tokenId);
     assertThat(cli.run("flavor", "list").out()).contains("m1.tiny");
 
     var created =

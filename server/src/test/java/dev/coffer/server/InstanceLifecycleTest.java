@@ -241,6 +241,22 @@ class InstanceLifecycleTest {
     try (Jedis jedis = new Jedis(host, port)) {
       assertThatThrownBy(() -> jedis.auth("app", "wrong")).hasMessageContaining("WRONGPASS");
     }
+    assertThat(instance.at("/volume/size").asInt()).isEqualTo(1);
+    assertThat(instance.at("/volume/used").isNumber()).isTrue();
+    assertThat(coffer.coffer.instances().find(id).orElseThrow().volumeUsedBytes()).isPositive();
+
+    // The agent dies: the control plane starts a new one, which adopts the running engine.
+    long agentPid =
+        Long.parseLong(
+            Files.readString(coffer.home.resolve("instances").resolve(id).resolve("agent.pid"))
+                .strip());
+    ProcessHandle.of(agentPid).orElseThrow().destroyForcibly();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> coffer.coffer.compute().isAgentRunning(id));
+    assertThat(coffer.status(id)).hasValue("ACTIVE");
+
     var databases = coffer.get(coffer.v1("/instances/" + id + "/databases"));
     assertThat(databases.status()).isEqualTo(400);
     assertThat(databases.body().at("/badRequest/message").asText())

@@ -157,8 +157,21 @@ public final class OsProcesses {
     }
   }
 
+  /**
+   * True if the process runs. A zombie does not count: an engine whose agent died is re-parented to
+   * PID 1, which may be slow to reap it, and a dead engine must not look alive meanwhile.
+   */
   public static boolean isAlive(long pid) {
-    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      int afterName = stat.lastIndexOf(')');
+      return afterName < 0 || afterName + 2 >= stat.length() || stat.charAt(afterName + 2) != 'Z';
+    } catch (IOException e) {
+      return !Files.isDirectory(Path.of("/proc"));
+    }
   }
 
   /** Reads the first line of a pid file; empty if absent or unreadable. */

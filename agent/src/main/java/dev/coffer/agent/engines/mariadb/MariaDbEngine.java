@@ -207,7 +207,7 @@ final class MariaDbEngine implements Engine {
   /** Guards against a pid file that outlived its process and a PID the OS gave to another one. */
   private boolean isServerProcess(long pid) {
     Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-    if (handle.isEmpty() || !handle.get().isAlive()) {
+    if (handle.isEmpty() || !OsProcesses.isAlive(pid)) {
       return false;
     }
     Set<String> names =

@@ -227,7 +227,8 @@ final class PostgresServer {
   }
 
   private static boolean isPostgres(long pid) {
-    Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    Optional<ProcessHandle> handle =
+        ProcessHandle.of(pid).filter(h -> OsProcesses.isAlive(h.pid()));
     if (handle.isEmpty()) {
       return false;
     }

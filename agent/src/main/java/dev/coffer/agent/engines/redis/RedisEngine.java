@@ -157,7 +157,7 @@ final class RedisEngine implements Engine {
         .filter(
             pid ->
                 ProcessHandle.of(pid)
-                    .filter(ProcessHandle::isAlive)
+                    .filter(h -> OsProcesses.isAlive(h.pid()))
                     // Guards against a reused PID; unknown when the OS will not tell us.
                     .map(h -> h.info().command().map(c -> c.contains("redis")).orElse(true))
                     .orElse(false));
