@@ -98,6 +98,8 @@ is_root() { [[ $EUID -eq 0 ]]; }
 command -v python3 >/dev/null 2>&1 || die "python3 is needed (apt-get install python3)."
 command -v curl >/dev/null 2>&1 || die "curl is needed (apt-get install curl)."
 
+# Other work on the machine skews the numbers: the report says how busy it was.
+LOAD_AT_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 BENCH_DIR=$(mktemp -d /tmp/coffer-bench.XXXXXX)
 # The engines run as $RUN_AS and must reach their directories below this one.
 chmod 0755 "$BENCH_DIR"
@@ -116,13 +118,24 @@ cleanup() {
       wait_gone "$pid" 30 || kill -KILL "$pid" 2>/dev/null || true
     fi
   done
+  local reply
   for id in "${CREATED_INSTANCES[@]}"; do
-    say "bench: deleting instance $id left by an interrupted run"
-    api DELETE "/instances/$id" >/dev/null 2>&1 || true
-    wait_instance_gone "$id" >/dev/null 2>&1 || say "bench: instance $id may remain; delete it with the CLI."
+    say "bench: deleting instance $id, left by a failed or interrupted run"
+    reply=$(api DELETE "/instances/$id" 2>/dev/null || true)
+    if [[ ${reply##*$'\n'} == 202 ]] && wait_instance_gone "$id" >/dev/null 2>&1; then
+      continue
+    fi
+    if [[ $OWN_SERVER == yes ]]; then
+      say "bench: instance $id could not be deleted; its processes and volume go with the private server."
+    else
+      say "bench: instance $id could not be deleted (${reply%$'\n'*}); delete it with the CLI once it settles."
+    fi
   done
   if [[ $OWN_SERVER == yes ]]; then
     "$ROOT/coffer" down >/dev/null 2>&1 || say "bench: could not stop the private server (COFFER_HOME=$COFFER_HOME)."
+    if [[ ${#CREATED_INSTANCES[@]} -gt 0 ]]; then
+      release_private_leftovers
+    fi
   fi
   if ! rm -rf --one-file-system "$BENCH_DIR" 2>/dev/null; then
     say "bench: some files remain in $BENCH_DIR (a mounted volume?); remove it once unmounted."
@@ -133,6 +146,29 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Waits until a process has exited (a zombie counts as exited), then reaps it if it is our child.
+# Instances of the private server that could not be deleted: their agents and engines are
+# processes started for this run, found by the run's own temporary directory in their command
+# line or working directory; their volumes are mounted below it.
+release_private_leftovers() {
+  local proc pid mount
+  for proc in /proc/[0-9]*; do
+    pid=${proc#/proc/}
+    [[ $pid != "$$" ]] || continue
+    if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF "$BENCH_DIR/" ||
+      [[ $(readlink "$proc/cwd" 2>/dev/null) == "$BENCH_DIR"/* ]]; then
+      say "bench: stopping pid $pid, left by an instance of the private server"
+      kill -TERM "$pid" 2>/dev/null || true
+      wait_gone "$pid" 30 || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  while read -r _ mount _; do
+    if [[ $mount == "$BENCH_DIR"/* ]]; then
+      say "bench: unmounting $mount"
+      umount "$mount" 2>/dev/null || umount -l "$mount" 2>/dev/null || true
+    fi
+  done < <(sort -r -k2,2 /proc/mounts)
+}
+
 wait_gone() {
   local pid=$1 limit=$2 deadline
   deadline=$((SECONDS + limit))
@@ -253,7 +289,11 @@ coffer_once() {
     code=${reply##*$'\n'}
     reply=${reply%$'\n'*}
     status=''
-    [[ $code != 200 ]] || status=$(printf '%s' "$reply" | json_field instance.status)
+    # A cheap look first (no process per poll, so the poller does not slow down what it measures),
+    # then a real JSON read once the status looks final.
+    if [[ $code == 200 && $reply =~ \"status\"[[:space:]]*:[[:space:]]*\"(ACTIVE|ERROR)\" ]]; then
+      status=$(printf '%s' "$reply" | json_field instance.status)
+    fi
     if [[ $status == ACTIVE ]]; then
       t1=$(now)
       break
@@ -264,6 +304,7 @@ coffer_once() {
       return 1
     fi
     if ((SECONDS >= deadline)); then
+      [[ $code != 200 ]] || status=$(printf '%s' "$reply" | json_field instance.status)
       say "bench: $engine instance $id is not ACTIVE after ${ACTIVE_TIMEOUT_SECONDS}s (status '$status', HTTP $code)."
       delete_instance "$id" || true
       return 1
@@ -482,7 +523,7 @@ check_raw_tools() {
 
 engine_version() {
   case $1 in
-    mariadb) mariadbd --version 2>/dev/null | awk '{ print $3 }' || true ;;
+    mariadb) mariadbd --version 2>/dev/null | awk '{ sub(/-.*/, "", $3); print $3 }' || true ;;
     postgresql) "${PG_BIN:-/nonexistent}/postgres" --version 2>/dev/null | awk '{ print $3 }' || true ;;
     redis) redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p' || true ;;
   esac
@@ -543,7 +584,7 @@ EOF
     cat <<EOF
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $cpus CPUs, $mem_mb MB RAM, Linux $kernel ($os)
+- Machine: $cpus CPUs, $mem_mb MB RAM, Linux $kernel ($os); load average at the start: $LOAD_AT_START
 - Coffer: commit $commit, Java $java_version, flavor $FLAVOR (m1.tiny, 256 MB RAM), $VOLUME_GB GB volume, volumes: $volumes
 - Runs per engine: $RUNS, one at a time, Coffer then raw
 - Raw engines listen on $RAW_ADDRESS and run as the user $RUN_AS (when run as root)
