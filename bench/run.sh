@@ -98,6 +98,8 @@ is_root() { [[ $EUID -eq 0 ]]; }
 command -v python3 >/dev/null 2>&1 || die "python3 is needed (apt-get install python3)."
 command -v curl >/dev/null 2>&1 || die "curl is needed (apt-get install curl)."
 
+# Other work on the machine skews the numbers: the report says how busy it was.
+LOAD_AT_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 BENCH_DIR=$(mktemp -d /tmp/coffer-bench.XXXXXX)
 # The engines run as $RUN_AS and must reach their directories below this one.
 chmod 0755 "$BENCH_DIR"
@@ -521,7 +523,7 @@ check_raw_tools() {
 
 engine_version() {
   case $1 in
-    mariadb) mariadbd --version 2>/dev/null | awk '{ print $3 }' || true ;;
+    mariadb) mariadbd --version 2>/dev/null | awk '{ sub(/-.*/, "", $3); print $3 }' || true ;;
     postgresql) "${PG_BIN:-/nonexistent}/postgres" --version 2>/dev/null | awk '{ print $3 }' || true ;;
     redis) redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p' || true ;;
   esac
@@ -582,7 +584,7 @@ EOF
     cat <<EOF
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $cpus CPUs, $mem_mb MB RAM, Linux $kernel ($os)
+- Machine: $cpus CPUs, $mem_mb MB RAM, Linux $kernel ($os); load average at the start: $LOAD_AT_START
 - Coffer: commit $commit, Java $java_version, flavor $FLAVOR (m1.tiny, 256 MB RAM), $VOLUME_GB GB volume, volumes: $volumes
 - Runs per engine: $RUNS, one at a time, Coffer then raw
 - Raw engines listen on $RAW_ADDRESS and run as the user $RUN_AS (when run as root)
