@@ -18,12 +18,13 @@ import org.junit.jupiter.api.io.TempDir;
 class CliAgainstRealServerTest {
   static Coffer coffer;
   static IdentityService.BootstrapCredentials admin;
+  static Path home;
 
   @BeforeAll
   static void start() throws Exception {
     Path base = Path.of("/tmp/coffer-it");
     Files.createDirectories(base);
-    Path home = Files.createTempDirectory(base, "cli");
+    home = Files.createTempDirectory(base, "cli");
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
     coffer =
         Coffer.start(
@@ -37,11 +38,14 @@ class CliAgainstRealServerTest {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     for (String id : coffer.compute().presentInstances()) {
       coffer.compute().destroy(id);
     }
     coffer.close();
+    try (var paths = Files.walk(home)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
   }
 
   @Test

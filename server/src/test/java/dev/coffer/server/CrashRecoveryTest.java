@@ -178,6 +178,7 @@ class CrashRecoveryTest {
           c.compute().destroy(id);
         }
       }
+      TestCoffer.deleteTree(home);
     }
   }
 }

@@ -146,6 +146,16 @@ public final class TestCoffer implements AutoCloseable {
       }
     } finally {
       coffer.close();
+      deleteTree(home);
+    }
+  }
+
+  /** Removes a test's home directory and everything in it. */
+  public static void deleteTree(Path root) {
+    try (var paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }
