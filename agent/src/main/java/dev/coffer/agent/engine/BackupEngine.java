@@ -1,0 +1,42 @@
+package dev.coffer.agent.engine;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Optional engine capability: physical backups streamed to a sink and restored from a chain of
+ * them. An {@link Engine} that supports backups also implements this interface; the agent checks
+ * with {@code instanceof}. All engine syntax (mariadb-backup, pg_basebackup, BGSAVE…) stays in the
+ * engine's package.
+ *
+ * <p>Streams are never buffered whole in memory or on disk outside the instance directory: backups
+ * write straight to {@code out}, restores read straight from the sources.
+ */
+public interface BackupEngine {
+
+  /** Whether {@link #backup} accepts a parent (incremental backups). */
+  boolean supportsIncremental();
+
+  /**
+   * Writes a backup of the running engine to {@code out}: full when {@code parent} is empty,
+   * otherwise the changes since that parent. Returns what a later incremental or restore needs to
+   * know about this backup (for example its end LSN). Does not close {@code out}.
+   */
+  BackupManifest backup(Optional<BackupManifest> parent, OutputStream out);
+
+  /**
+   * Replaces the engine's data with the chain (full backup first, then each incremental in order).
+   * The engine is stopped before this is called and started by the caller afterwards. Each source
+   * is opened once, in order, and closed by the engine.
+   */
+  void restore(List<BackupSource> chain);
+
+  /** One backup of a chain to restore: its manifest and a way to read its bytes once. */
+  interface BackupSource {
+    BackupManifest manifest();
+
+    InputStream open();
+  }
+}
