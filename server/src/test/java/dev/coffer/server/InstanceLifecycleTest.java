@@ -243,6 +243,9 @@ class InstanceLifecycleTest {
     }
     assertThat(instance.at("/volume/size").asInt()).isEqualTo(1);
     assertThat(instance.at("/volume/used").isNumber()).isTrue();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> coffer.coffer.instances().find(id).orElseThrow().volumeUsedBytes() != null);
     assertThat(coffer.coffer.instances().find(id).orElseThrow().volumeUsedBytes()).isPositive();
 
     // The agent dies: the control plane starts a new one, which adopts the running engine.
@@ -250,11 +253,15 @@ class InstanceLifecycleTest {
         Long.parseLong(
             Files.readString(coffer.home.resolve("instances").resolve(id).resolve("agent.pid"))
                 .strip());
+    java.time.Instant killedAt = java.time.Instant.now();
     ProcessHandle.of(agentPid).orElseThrow().destroyForcibly();
     await()
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> coffer.coffer.compute().isAgentRunning(id));
+        .until(
+            () ->
+                coffer.coffer.instances().find(id).orElseThrow().heartbeatAt().isAfter(killedAt)
+                    && coffer.coffer.compute().isAgentRunning(id));
     assertThat(coffer.status(id)).hasValue("ACTIVE");
 
     var databases = coffer.get(coffer.v1("/instances/" + id + "/databases"));

@@ -99,6 +99,7 @@ final class CommandDispatcher {
         yield null;
       }
       case ROOT_STATUS -> json(new RootStatus(engine.isRootEnabled()));
+      case BACKUP -> throw EngineException.badRequest("This agent cannot take backups yet.");
     };
   }
 

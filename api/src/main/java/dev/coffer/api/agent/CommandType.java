@@ -36,5 +36,7 @@ public enum CommandType {
   /** No payload. */
   DISABLE_ROOT,
   /** Result {@link RootStatus}. */
-  ROOT_STATUS
+  ROOT_STATUS,
+  /** Payload {@link BackupRequest}; result {@link BackupResult}. */
+  BACKUP
 }

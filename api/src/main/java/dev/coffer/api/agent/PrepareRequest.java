@@ -2,8 +2,16 @@ package dev.coffer.api.agent;
 
 import java.util.List;
 
-/** Initial databases and users to create once the engine runs. */
-public record PrepareRequest(List<DatabaseSpec> databases, List<UserSpec> users) {
+/**
+ * Initial databases and users to create once the engine runs, or ({@code restore} not null) the
+ * backups to fill the new instance from before it starts serving.
+ */
+public record PrepareRequest(
+    List<DatabaseSpec> databases, List<UserSpec> users, RestoreRequest restore) {
+  public PrepareRequest(List<DatabaseSpec> databases, List<UserSpec> users) {
+    this(databases, users, null);
+  }
+
   public PrepareRequest {
     databases = databases == null ? List.of() : List.copyOf(databases);
     users = users == null ? List.of() : List.copyOf(users);

@@ -14,7 +14,11 @@ public enum Capability {
   /** Users carry a host pattern ({@code name@host}). */
   USER_HOSTS("user_host"),
   /** The engine's superuser can be enabled and disabled. */
-  ROOT("root");
+  ROOT("root"),
+  /** Full backups, and new instances restored from them. */
+  BACKUP("backup_create"),
+  /** Backups holding only the changes since a parent backup. */
+  INCREMENTAL_BACKUP("incremental_backup");
 
   private final String operation;
 

@@ -32,6 +32,9 @@ public interface InstanceRepository {
 
   void recordHeartbeat(String id, EngineStatus status, long volumeUsedBytes, Instant at);
 
+  /** The agent just confirmed the engine serves: RUNNING now, without waiting for a heartbeat. */
+  void markRunning(String id, Instant at);
+
   void setPlacement(String id, int port, String agentSecretHash);
 
   void rename(String id, String name);

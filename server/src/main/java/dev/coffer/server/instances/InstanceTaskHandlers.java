@@ -3,7 +3,6 @@ package dev.coffer.server.instances;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.api.agent.CommandResult;
 import dev.coffer.api.agent.CommandType;
-import dev.coffer.api.agent.EngineStatus;
 import dev.coffer.api.agent.PrepareRequest;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.compute.ComputeDriver;
@@ -66,10 +65,6 @@ public final class InstanceTaskHandlers {
     return instances.find(instance.id()).orElse(instance);
   }
 
-  private static long usedBytes(Instance instance) {
-    return instance.volumeUsedBytes() == null ? 0 : instance.volumeUsedBytes();
-  }
-
   private CommandResult awaitUntilDeadline(Task task, String commandId) throws TimeoutException {
     Duration left = Duration.between(Instant.now(), task.deadline());
     if (left.isNegative()) {
@@ -111,8 +106,7 @@ public final class InstanceTaskHandlers {
       }
       // The agent answers only once the engine accepts connections: show ACTIVE now rather
       // than after its next heartbeat.
-      instances.recordHeartbeat(
-          instance.id(), EngineStatus.RUNNING, usedBytes(instance), Instant.now());
+      instances.markRunning(instance.id(), Instant.now());
       instances.setFault(instance.id(), TaskStatus.NONE, null);
       log.info("event=instance_active instance={} project={}", instance.id(), instance.projectId());
     }
@@ -180,8 +174,7 @@ public final class InstanceTaskHandlers {
       if (!result.ok()) {
         throw new PermanentFailure("Restart failed: " + result.error());
       }
-      instances.recordHeartbeat(
-          instance.id(), EngineStatus.RUNNING, usedBytes(instance), Instant.now());
+      instances.markRunning(instance.id(), Instant.now());
       instances.setFault(instance.id(), TaskStatus.NONE, null);
       log.info("event=instance_restarted instance={}", instance.id());
     }

@@ -204,6 +204,16 @@ public final class JdbiInstanceRepository implements InstanceRepository {
   }
 
   @Override
+  public void markRunning(String id, Instant at) {
+    update(
+        "update instances set service_status = ?, service_status_updated = ?, heartbeat_at = ? where id = ?",
+        ServiceStatus.RUNNING.name(),
+        Timestamp.from(at),
+        Timestamp.from(at),
+        id);
+  }
+
+  @Override
   public void setPlacement(String id, int port, String agentSecretHash) {
     update(
         "update instances set port = ?, agent_secret_hash = ?, updated_at = ? where id = ?",

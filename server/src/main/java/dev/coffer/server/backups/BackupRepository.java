@@ -1,0 +1,38 @@
+package dev.coffer.server.backups;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+public interface BackupRepository {
+  void insert(Backup backup);
+
+  /** A backup of the project that is not deleted. */
+  Optional<Backup> find(String projectId, String id);
+
+  Optional<Backup> find(String id);
+
+  /** The project's backups, newest first, optionally of one instance. */
+  List<Backup> list(String projectId, Optional<String> instanceId);
+
+  List<Backup> children(String parentId);
+
+  /** The newest COMPLETED backup of an instance (the default parent of an incremental). */
+  Optional<Backup> latestCompleted(String instanceId);
+
+  Set<String> instancesWithRunningBackups();
+
+  void setStatus(String id, BackupStatus status, String faultMessage);
+
+  void complete(
+      String id,
+      long sizeBytes,
+      long plainBytes,
+      String checksum,
+      String locationRef,
+      String manifest);
+
+  void setWrappedKey(String id, String wrappedKey);
+
+  void markDeleted(String id);
+}
