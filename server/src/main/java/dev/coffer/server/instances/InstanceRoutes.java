@@ -283,7 +283,7 @@ public final class InstanceRoutes {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", i.id());
     m.put("name", i.name());
-    m.put("status", StatusRules.status(i, now));
+    m.put("status", StatusRules.status(i, now, service.backupRunning(i)));
     m.put("operating_status", StatusRules.operatingStatus(i, now));
     m.put("links", Links.of(ctx, project, "instances/" + i.id()));
     m.put(

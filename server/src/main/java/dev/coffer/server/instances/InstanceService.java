@@ -32,6 +32,7 @@ public final class InstanceService {
   private final TaskRunner tasks;
   private final Quotas quotas;
   private final ObjectMapper json;
+  private final java.util.function.Supplier<java.util.Set<String>> runningBackups;
 
   public InstanceService(
       InstanceRepository instances,
@@ -39,13 +40,15 @@ public final class InstanceService {
       FlavorCatalog flavors,
       TaskRunner tasks,
       Quotas quotas,
-      ObjectMapper json) {
+      ObjectMapper json,
+      java.util.function.Supplier<java.util.Set<String>> runningBackups) {
     this.instances = instances;
     this.datastores = datastores;
     this.flavors = flavors;
     this.tasks = tasks;
     this.quotas = quotas;
     this.json = json;
+    this.runningBackups = runningBackups;
   }
 
   /** A validated create request. */
@@ -181,17 +184,29 @@ public final class InstanceService {
     log.info("event=instance_delete_accepted instance={} project={}", id, principal.projectId());
   }
 
+  /** Whether a backup of the instance is running (the instance then shows BACKUP). */
+  public boolean backupRunning(Instance instance) {
+    return runningBackups.get().contains(instance.id());
+  }
+
+  public java.util.Set<String> instancesWithRunningBackups() {
+    return runningBackups.get();
+  }
+
   public void restart(Principal principal, String id) {
     Instance instance = get(principal, id);
-    requireActionable(instance);
+    requireActionable(instance, backupRunning(instance));
     instances.setTask(instance.id(), TaskStatus.REBOOTING);
     tasks.submit(
         Task.create(UUID.randomUUID().toString(), TaskType.RESTART_INSTANCE, instance.id(), null));
     log.info("event=instance_restart_accepted instance={} project={}", id, principal.projectId());
   }
 
-  /** Trove's gate for actions: no task running and an engine that is up or merely stopped. */
-  private static void requireActionable(Instance instance) {
+  /**
+   * Trove's gate for actions: no task running, no backup running, and an engine that is up or
+   * merely stopped.
+   */
+  public void requireActionable(Instance instance, boolean backupRunning) {
     if (instance.task() != TaskStatus.NONE) {
       throw new ApiException.UnprocessableEntity(
           "Instance "
@@ -200,7 +215,7 @@ public final class InstanceService {
               + instance.task()
               + ").");
     }
-    String status = StatusRules.status(instance, Instant.now());
+    String status = StatusRules.status(instance, Instant.now(), backupRunning);
     if (!status.equals("ACTIVE") && !status.equals("SHUTDOWN")) {
       throw new ApiException.UnprocessableEntity(
           "Instance "

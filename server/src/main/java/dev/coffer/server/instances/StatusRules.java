@@ -15,6 +15,11 @@ public final class StatusRules {
   private StatusRules() {}
 
   public static String status(Instance i, Instant now) {
+    return status(i, now, false);
+  }
+
+  /** @param backupRunning whether a backup of this instance is NEW or BUILDING */
+  public static String status(Instance i, Instant now, boolean backupRunning) {
     if (i.task().isError()) {
       return "ERROR";
     }
@@ -30,6 +35,9 @@ public final class StatusRules {
     }
     if (heartbeatExpired(i, now)) {
       return "SHUTDOWN";
+    }
+    if (backupRunning && i.service() == ServiceStatus.RUNNING) {
+      return "BACKUP";
     }
     return switch (i.service()) {
       case RUNNING -> "ACTIVE";
