@@ -1,6 +1,8 @@
 package dev.coffer.agent.engines.postgresql;
 
 import dev.coffer.agent.engine.EngineContext;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * The configuration files the agent owns. They are rewritten on every start, so a new address, port
@@ -65,15 +67,33 @@ final class PostgresConfig {
    * Password (SCRAM) logins only, and only from loopback: clients reach the instance through its
    * 127.x address, and every loopback client appears as 127.0.0.1. The socket also asks for a
    * password, so no OS user (such as Debian's {@code postgres}) gets in through peer
-   * authentication.
+   * authentication. Replication connections ({@code all} does not match them) are for the agent's
+   * own base backups only: its admin user, over the socket in the run directory.
    */
   static String hostBasedAuthentication() {
     return """
         # Written by the Coffer agent on every start; changes here are overwritten.
-        # TYPE  DATABASE  USER  ADDRESS       METHOD
-        local   all       all                 scram-sha-256
-        host    all       all   127.0.0.0/8   scram-sha-256
-        """;
+        # TYPE  DATABASE     USER      ADDRESS       METHOD
+        local   replication  %s                scram-sha-256
+        local   all          all                     scram-sha-256
+        host    all          all       127.0.0.0/8   scram-sha-256
+        """
+        .formatted(PostgresEngineFactory.ADMIN_USER);
+  }
+
+  /**
+   * The names of the settings in {@link #settings}: they belong to this instance (its address,
+   * port, directories, memory), never to a backup it was restored from.
+   */
+  static Set<String> instanceSettingNames(EngineContext context) {
+    Set<String> names = new LinkedHashSet<>();
+    for (String line : settings(context).lines().toList()) {
+      int equals = line.indexOf('=');
+      if (!line.startsWith("#") && equals > 0) {
+        names.add(line.substring(0, equals).strip());
+      }
+    }
+    return names;
   }
 
   /** A configuration-file string literal. */

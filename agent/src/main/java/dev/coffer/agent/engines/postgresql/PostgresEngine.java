@@ -5,6 +5,8 @@ import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.DATASTOR
 import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.DESCRIPTOR;
 import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.ROOT_USER;
 
+import dev.coffer.agent.engine.BackupEngine;
+import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -17,6 +19,7 @@ import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
 import dev.coffer.api.agent.UserUpdate;
 import dev.coffer.api.datastores.Capability;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -48,8 +51,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Passwords are hashed (SCRAM-SHA-256) on the agent side and only the verifier is sent, so the
  * clear password never reaches the server, its logs or {@code pg_stat_activity}.
+ *
+ * <p>Backups are full base backups ({@link PostgresBackup}).
  */
-final class PostgresEngine implements Engine {
+final class PostgresEngine implements Engine, BackupEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);
 
   /** Encoding names such as {@code UTF8} or {@code LATIN1}; the server decides which exist. */
@@ -65,10 +70,12 @@ final class PostgresEngine implements Engine {
 
   private final EngineContext context;
   private final PostgresServer server;
+  private final PostgresBackup backups;
 
   PostgresEngine(EngineContext context) {
     this.context = context;
     this.server = new PostgresServer(context);
+    this.backups = new PostgresBackup(context, server);
   }
 
   // ---- lifecycle ----
@@ -96,6 +103,23 @@ final class PostgresEngine implements Engine {
   @Override
   public Optional<Long> pid() {
     return server.pid();
+  }
+
+  // ---- backups ----
+
+  @Override
+  public boolean supportsIncremental() {
+    return false;
+  }
+
+  @Override
+  public BackupManifest backup(Optional<BackupManifest> parent, OutputStream out) {
+    return backups.backup(parent, out);
+  }
+
+  @Override
+  public void restore(List<BackupSource> chain) {
+    backups.restore(chain);
   }
 
   // ---- databases ----

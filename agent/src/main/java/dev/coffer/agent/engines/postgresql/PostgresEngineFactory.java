@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -113,17 +114,17 @@ public final class PostgresEngineFactory implements EngineFactory {
               Optional.empty(),
               Duration.ofSeconds(10),
               Map.of());
+      Map<String, String> binaries = new HashMap<>();
+      binaries.put("server", server.toString());
+      binaries.put("initdb", initdb.toString());
+      binaries.put("pg_ctl", pgCtl.toString());
+      // From the client package; without it the server runs but backups fail with a clear message.
+      Path baseBackup = bin.resolve("pg_basebackup");
+      if (Files.isExecutable(baseBackup)) {
+        binaries.put("pg_basebackup", baseBackup.toString());
+      }
       return parseVersion(output)
-          .map(
-              v ->
-                  new InstalledVersion(
-                      DATASTORE,
-                      v.version(),
-                      v.fullVersion(),
-                      Map.of(
-                          "server", server.toString(),
-                          "initdb", initdb.toString(),
-                          "pg_ctl", pgCtl.toString())));
+          .map(v -> new InstalledVersion(DATASTORE, v.version(), v.fullVersion(), binaries));
     } catch (RuntimeException e) {
       return Optional.empty();
     }

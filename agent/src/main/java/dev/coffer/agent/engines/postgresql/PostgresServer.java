@@ -97,7 +97,7 @@ final class PostgresServer {
   }
 
   /** Rewrites the agent's settings file and pg_hba.conf; the include line is added once. */
-  private void writeConfiguration() {
+  void writeConfiguration() {
     Path socket = context.runDir().resolve(".s.PGSQL." + context.port());
     if (socket.toString().length() > MAX_SOCKET_PATH) {
       throw EngineException.failure(
@@ -275,7 +275,7 @@ final class PostgresServer {
         + URLEncoder.encode(database, StandardCharsets.UTF_8);
   }
 
-  private synchronized String adminPassword() {
+  synchronized String adminPassword() {
     if (adminPassword == null) {
       Path agentDir = context.agentDir();
       try {
@@ -293,7 +293,7 @@ final class PostgresServer {
   }
 
   /** Writes a file (mode 0600) that the server, running as the run-as user, reads. */
-  private void writeEngineFile(Path file, String content) {
+  void writeEngineFile(Path file, String content) {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {
       Files.deleteIfExists(tmp);

@@ -78,7 +78,7 @@ class PostgresEngineFactoryTest {
     assertThat(newest.datastore()).isEqualTo("postgresql");
     assertThat(newest.version()).matches("\\d+");
     assertThat(newest.fullVersion()).startsWith(newest.version() + ".");
-    assertThat(newest.binaries()).containsOnlyKeys("server", "initdb", "pg_ctl");
+    assertThat(newest.binaries()).containsOnlyKeys("server", "initdb", "pg_ctl", "pg_basebackup");
     newest
         .binaries()
         .values()

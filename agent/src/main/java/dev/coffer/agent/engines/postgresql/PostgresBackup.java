@@ -1,0 +1,555 @@
+package dev.coffer.agent.engines.postgresql;
+
+import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.ADMIN_USER;
+import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.DATASTORE;
+
+import dev.coffer.agent.engine.BackupEngine.BackupSource;
+import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.EngineContext;
+import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.process.OsProcesses;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.postgresql.util.PasswordUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Physical backups of one PostgreSQL cluster: {@code pg_basebackup} as a single tar stream, and
+ * restore by extracting that stream into an empty data directory.
+ *
+ * <p>A backup is {@code pg_basebackup -D - -Ft -X fetch}: one tar on stdout holding the data
+ * directory, the WAL from the backup's start to its end (so the copy is consistent on its own) and
+ * the backup_manifest. Only this combination fits one stream: {@code -X stream} writes WAL to a
+ * second tar and is refused with {@code -D -}, {@code -X none} leaves a copy that needs a WAL
+ * archive, and {@code -D -} refuses clusters with more than the default tablespaces (Coffer never
+ * creates any; a superuser could, so that is checked first with a clear message).
+ *
+ * <p>Restoring replaces the data directory, then gives it back this instance's identity: its own
+ * settings files (address, port, socket directory, memory) and its own admin password. The restored
+ * {@code pg_authid} is the source's, so the admin password is reset in single-user mode, which also
+ * replays the backup's WAL and leaves a cleanly shut-down cluster. Single-user mode needs no
+ * network and no relaxed pg_hba.conf, so nothing can log in while the password is wrong.
+ *
+ * <h2>Point-in-time recovery (design note; not implemented yet)</h2>
+ *
+ * <ol>
+ *   <li><b>Archiving.</b> With PITR enabled, {@link PostgresConfig#settings} adds {@code wal_level
+ *       = replica}, {@code archive_mode = on} (needs a restart), {@code archive_timeout} (the
+ *       data-loss window, e.g. 60 s) and an {@code archive_command} that hands {@code %p}/{@code
+ *       %f} to the agent (a small client that streams the segment through the agent to the backup
+ *       store, compressed and encrypted like a backup, and exits non-zero unless the store has it,
+ *       so PostgreSQL retries and never recycles an unarchived segment). Segments are stored per
+ *       instance and timeline, with their {@code .history} files.
+ *   <li><b>Base backups stay as they are.</b> Their manifest's {@code start_lsn}, {@code stop_lsn}
+ *       and {@code timeline} name the first segment a restore needs and the point before which no
+ *       target is consistent; the manifest also needs the wall-clock {@code stop_time} so a restore
+ *       can pick the newest base backup ending before the target time. With archiving on, the
+ *       server's backup stop waits until the last segment is archived, so a COMPLETED backup always
+ *       has its WAL in the store. Retention keeps every segment from the oldest kept base backup's
+ *       {@code start_lsn} on.
+ *   <li><b>Restore to a time.</b> {@link #restore} extracts the base backup as now, then writes
+ *       {@code restore_command} (the agent fetches {@code %f} from the store into {@code %p}),
+ *       {@code recovery_target_time}, {@code recovery_target_action = 'promote'} and {@code
+ *       recovery_target_timeline = 'latest'} into coffer.conf and creates {@code recovery.signal}.
+ *       The server replays archived WAL up to the target, then promotes onto a new timeline; the
+ *       recovery settings are dropped from coffer.conf at the next start. A target before the
+ *       backup's stop point, or beyond the newest archived WAL, is refused up front.
+ *   <li><b>Admin password.</b> The reset must follow the targeted recovery: single-user mode
+ *       refuses standby mode, and whether it runs archive recovery with {@code restore_command} on
+ *       PostgreSQL 15 is to be verified. If not, run the recovery with a postmaster listening on
+ *       the socket only ({@code listen_addresses = ''}), wait for promotion, stop it, and then do
+ *       the single-user reset as now.
+ * </ol>
+ */
+final class PostgresBackup {
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresBackup.class);
+
+  static final String FORMAT = "tar";
+  static final String START_LSN = "start_lsn";
+  static final String STOP_LSN = "stop_lsn";
+  static final String TIMELINE = "timeline";
+
+  /** Bytes in flight between a process and the caller's stream: the only copy held in memory. */
+  private static final int BUFFER_BYTES = 256 * 1024;
+
+  private static final Duration EXIT_DEADLINE = Duration.ofMinutes(2);
+
+  /** Replaying the WAL written during the backup; bounded by the backup's own duration. */
+  private static final Duration RECOVERY_DEADLINE = Duration.ofMinutes(60);
+
+  /** {@code pg_basebackup: write-ahead log start point: 0/2000028 on timeline 1}. */
+  private static final Pattern START_POINT =
+      Pattern.compile("write-ahead log start point: ([0-9A-F]+/[0-9A-F]+) on timeline (\\d+)");
+
+  /** {@code pg_basebackup: write-ahead log end point: 0/2000100}. */
+  private static final Pattern END_POINT =
+      Pattern.compile("write-ahead log end point: ([0-9A-F]+/[0-9A-F]+)");
+
+  /** Files of the source's running server or of its backup that must not reach this instance. */
+  private static final List<String> SOURCE_LEFTOVERS =
+      List.of("postmaster.pid", "postmaster.opts", "backup_manifest");
+
+  private final EngineContext context;
+  private final PostgresServer server;
+
+  PostgresBackup(EngineContext context, PostgresServer server) {
+    this.context = context;
+    this.server = server;
+  }
+
+  // ---- backup ----
+
+  BackupManifest backup(Optional<BackupManifest> parent, OutputStream out) {
+    if (parent.isPresent()) {
+      throw EngineException.unsupported("incremental backup", DATASTORE);
+    }
+    if (server.pid().isEmpty()) {
+      throw EngineException.failure("PostgreSQL is not running; start it before a backup");
+    }
+    String binary = context.binary("pg_basebackup");
+    Path passFile = context.runDir().resolve("backup.pgpass");
+    // This session holds a temporary slot for the whole backup and drops it when it ends, even if
+    // the agent dies.
+    try (Connection session = server.connect("postgres")) {
+      checkNoExtraTablespaces(session);
+      reserveWal(session);
+      // libpq reads the password from a 0600 file of the run-as user; never argv or a log.
+      server.writeEngineFile(
+          passFile, "*:*:*:" + ADMIN_USER + ":" + passFileField(server.adminPassword()) + "\n");
+      List<String> stderr =
+          streamStdout(
+              List.of(
+                  binary,
+                  "--host=" + context.runDir(),
+                  "--port=" + context.port(),
+                  "--username=" + ADMIN_USER,
+                  "--no-password",
+                  "--pgdata=-",
+                  "--format=tar",
+                  "--wal-method=fetch",
+                  // Start at once instead of waiting for a spread checkpoint (minutes).
+                  "--checkpoint=fast",
+                  "--label=coffer " + context.instanceId(),
+                  "--verbose"),
+              Map.of("PGPASSFILE", passFile.toString()),
+              out);
+      BackupManifest manifest = manifest(stderr);
+      LOG.info(
+          "postgres backup written instance={} start_lsn={} stop_lsn={} timeline={}",
+          context.instanceId(),
+          manifest.position().get(START_LSN),
+          manifest.position().get(STOP_LSN),
+          manifest.position().get(TIMELINE));
+      return manifest;
+    } catch (SQLException e) {
+      throw EngineException.failure("cannot prepare the backup: " + e.getMessage(), e);
+    } finally {
+      deleteQuietly(passFile);
+    }
+  }
+
+  /** {@code pg_basebackup -D -} can write only the default tablespaces to one stream. */
+  private static void checkNoExtraTablespaces(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(*) FROM pg_tablespace"
+                    + " WHERE spcname NOT IN ('pg_default', 'pg_global')")) {
+      rs.next();
+      if (rs.getLong(1) > 0) {
+        throw EngineException.failure(
+            "PostgreSQL backups support only the default tablespaces; drop the others first");
+      }
+    }
+  }
+
+  /**
+   * Keeps the server from recycling WAL the backup still has to fetch at its end: {@code -X fetch}
+   * collects it last, and a checkpoint during a long backup would otherwise remove it and fail the
+   * backup. A temporary physical slot reserving WAL starts at the last checkpoint's redo point,
+   * before the backup's own start point, and lives only as long as this session.
+   */
+  private static void reserveWal(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT pg_create_physical_replication_slot("
+                    + "'coffer_backup_' || pg_backend_pid(), true, true)")) {
+      rs.next();
+    }
+  }
+
+  /** A .pgpass field: ':' and '\' are escaped with '\'. */
+  static String passFileField(String value) {
+    return value.replace("\\", "\\\\").replace(":", "\\:");
+  }
+
+  /** The positions pg_basebackup reports with --verbose. */
+  static BackupManifest manifest(List<String> stderr) {
+    String start = null;
+    String timeline = null;
+    String stop = null;
+    for (String line : stderr) {
+      Matcher m = START_POINT.matcher(line);
+      if (m.find()) {
+        start = m.group(1);
+        timeline = m.group(2);
+      }
+      m = END_POINT.matcher(line);
+      if (m.find()) {
+        stop = m.group(1);
+      }
+    }
+    if (start == null || stop == null) {
+      throw EngineException.failure(
+          "pg_basebackup did not report its WAL positions: " + String.join(" | ", stderr));
+    }
+    return new BackupManifest(FORMAT, Map.of(START_LSN, start, TIMELINE, timeline, STOP_LSN, stop));
+  }
+
+  /**
+   * Runs {@code command} as the run-as user and copies its stdout to {@code out} through one
+   * bounded buffer. Returns its stderr lines once it exited with 0.
+   */
+  private List<String> streamStdout(
+      List<String> command, Map<String, String> env, OutputStream out) {
+    ProcessBuilder builder =
+        processBuilder(command, env)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    Process process = start(builder, command);
+    StderrTail stderr = StderrTail.drain(process);
+    String tool = toolName(command);
+    try {
+      byte[] buffer = new byte[BUFFER_BYTES];
+      try (InputStream in = process.getInputStream()) {
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          try {
+            out.write(buffer, 0, n);
+          } catch (IOException e) {
+            throw EngineException.failure("cannot write the backup: " + e.getMessage(), e);
+          }
+        }
+      }
+      int exit = awaitExit(process, tool);
+      List<String> lines = stderr.lines();
+      if (exit != 0) {
+        throw EngineException.failure(
+            tool + " failed with exit code " + exit + ": " + String.join(" | ", lines));
+      }
+      return lines;
+    } catch (IOException e) {
+      throw EngineException.failure("cannot read from " + tool + ": " + e.getMessage(), e);
+    } finally {
+      // A failed sink or reader leaves the tool blocked on a full pipe: end it.
+      destroy(process);
+    }
+  }
+
+  // ---- restore ----
+
+  void restore(List<BackupSource> chain) {
+    if (chain.isEmpty()) {
+      throw EngineException.badRequest("There is no backup to restore.");
+    }
+    if (chain.size() > 1) {
+      throw EngineException.unsupported("incremental backup", DATASTORE);
+    }
+    BackupSource full = chain.get(0);
+    if (!FORMAT.equals(full.manifest().format())) {
+      throw EngineException.badRequest(
+          "A PostgreSQL backup has format '"
+              + FORMAT
+              + "', not '"
+              + full.manifest().format()
+              + "'.");
+    }
+    if (server.pid().isPresent()) {
+      throw EngineException.failure("PostgreSQL must be stopped before a restore");
+    }
+    Path dataDir = context.dataDir();
+    OsProcesses.ownedDirectories(context.runAsUser(), dataDir, context.runDir(), context.logDir());
+    boolean restored = false;
+    try {
+      emptyDirectory(dataDir);
+      try (InputStream in = full.open()) {
+        extract(in, dataDir);
+      } catch (IOException e) {
+        throw EngineException.failure("cannot read the backup: " + e.getMessage(), e);
+      }
+      if (!server.isInitialized()) {
+        throw EngineException.failure("the backup holds no PostgreSQL data directory");
+      }
+      for (String leftover : SOURCE_LEFTOVERS) {
+        Files.deleteIfExists(dataDir.resolve(leftover));
+      }
+      server.writeConfiguration();
+      dropInstanceSettingsFromAutoConf();
+      resetAdminPassword();
+      restored = true;
+      LOG.info(
+          "postgres restored instance={} start_lsn={} stop_lsn={}",
+          context.instanceId(),
+          full.manifest().position().get(START_LSN),
+          full.manifest().position().get(STOP_LSN));
+    } catch (IOException e) {
+      throw EngineException.failure("cannot restore into " + dataDir + ": " + e.getMessage(), e);
+    } finally {
+      if (!restored) {
+        // Half a data directory must never be started; an empty one is plainly not initialised.
+        try {
+          emptyDirectory(dataDir);
+        } catch (IOException | UncheckedIOException e) {
+          LOG.warn(
+              "cannot empty the data directory after a failed restore instance={}: {}",
+              context.instanceId(),
+              e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * Extracts the tar stream with GNU tar as the run-as user, so every file belongs to that user and
+   * member names with '..' or a leading '/' cannot leave the directory (tar refuses them). Reads
+   * {@code in} to its end even if tar stops at the end-of-archive marker, so a source that verifies
+   * a checksum at the end sees every byte.
+   */
+  private void extract(InputStream in, Path dataDir) throws IOException {
+    List<String> command = List.of("tar", "--extract", "--file=-", "--directory=" + dataDir);
+    ProcessBuilder builder =
+        processBuilder(command, Map.of()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    Process process = start(builder, command);
+    StderrTail stderr = StderrTail.drain(process);
+    try {
+      byte[] buffer = new byte[BUFFER_BYTES];
+      boolean tarReading = true;
+      OutputStream tarInput = process.getOutputStream();
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        if (tarReading) {
+          try {
+            tarInput.write(buffer, 0, n);
+          } catch (IOException closedByTar) {
+            tarReading = false;
+          }
+        }
+      }
+      try {
+        tarInput.close();
+      } catch (IOException closedByTar) {
+        // tar already ended; its exit code tells whether that was the archive's end or an error
+      }
+      int exit = awaitExit(process, "tar");
+      if (exit != 0) {
+        throw EngineException.failure(
+            "cannot extract the backup: tar exited with code "
+                + exit
+                + ": "
+                + String.join(" | ", stderr.lines()));
+      }
+    } finally {
+      destroy(process);
+    }
+  }
+
+  /**
+   * ALTER SYSTEM settings come with the data directory and would override coffer.conf (the server
+   * reads postgresql.auto.conf last): drop those this instance owns, keep the others.
+   */
+  private void dropInstanceSettingsFromAutoConf() throws IOException {
+    Path autoConf = context.dataDir().resolve("postgresql.auto.conf");
+    if (!Files.exists(autoConf)) {
+      return;
+    }
+    Set<String> owned = PostgresConfig.instanceSettingNames(context);
+    List<String> kept = new ArrayList<>();
+    for (String line : Files.readAllLines(autoConf)) {
+      int equals = line.indexOf('=');
+      String name = equals > 0 ? line.substring(0, equals).strip().toLowerCase() : "";
+      if (!owned.contains(name)) {
+        kept.add(line);
+      }
+    }
+    server.writeEngineFile(autoConf, String.join("\n", kept) + "\n");
+  }
+
+  /**
+   * Gives the agent's admin user this instance's password in a single-user backend (no network, no
+   * pg_hba.conf). Starting it also replays the backup's WAL and ends with a shutdown checkpoint.
+   * Only the SCRAM verifier goes to the backend, on stdin; an error ends the backend
+   * (exit_on_error) and the statement is not logged (log_min_error_statement).
+   */
+  private void resetAdminPassword() {
+    String verifier = PasswordUtil.encodeScramSha256(server.adminPassword().toCharArray());
+    OsProcesses.run(
+        List.of(
+            context.binary("server"),
+            "--single",
+            "-D",
+            context.dataDir().toString(),
+            "-c",
+            "exit_on_error=on",
+            "-c",
+            "log_min_error_statement=panic",
+            "postgres"),
+        context.runAsUser(),
+        RECOVERY_DEADLINE,
+        Map.of(),
+        "ALTER ROLE "
+            + PostgresEngine.ident(ADMIN_USER)
+            + " WITH SUPERUSER LOGIN REPLICATION PASSWORD "
+            + PostgresEngine.literal(verifier)
+            + "\n");
+  }
+
+  /**
+   * Deletes everything inside {@code dir} and leaves it empty with mode 0700, as postgres wants.
+   */
+  private static void emptyDirectory(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        if (!path.equals(dir)) {
+          Files.delete(path);
+        }
+      }
+    }
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  // ---- processes ----
+
+  /**
+   * The command as the run-as user, in the run directory (the agent's working directory may be
+   * closed to that user), in the C locale (stderr is parsed), without the agent's libpq settings.
+   */
+  private ProcessBuilder processBuilder(List<String> command, Map<String, String> env) {
+    ProcessBuilder builder =
+        new ProcessBuilder(OsProcesses.asUser(command, context.runAsUser()))
+            .directory(context.runDir().toFile());
+    builder.environment().keySet().removeIf(name -> name.startsWith("PG"));
+    builder.environment().put("LC_ALL", "C");
+    builder.environment().putAll(env);
+    return builder;
+  }
+
+  private static Process start(ProcessBuilder builder, List<String> command) {
+    try {
+      return builder.start();
+    } catch (IOException e) {
+      throw EngineException.failure("cannot start " + toolName(command) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int awaitExit(Process process, String tool) {
+    try {
+      if (!process.waitFor(EXIT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw EngineException.failure(
+            tool + " did not exit within " + EXIT_DEADLINE.toSeconds() + " s");
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.failure("interrupted while waiting for " + tool, e);
+    }
+  }
+
+  private static void destroy(Process process) {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static String toolName(List<String> command) {
+    return Path.of(command.get(0)).getFileName().toString();
+  }
+
+  private void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      LOG.warn("cannot delete {} instance={}", file.getFileName(), context.instanceId());
+    }
+  }
+
+  /** The last lines a process wrote to stderr, read on a thread so the process never blocks. */
+  private static final class StderrTail {
+    private static final int MAX_LINES = 100;
+    private final Deque<String> lines = new ArrayDeque<>();
+    private final Thread reader;
+
+    private StderrTail(Process process) {
+      this.reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = r.readLine()) != null) {
+                    synchronized (lines) {
+                      if (lines.size() == MAX_LINES) {
+                        lines.removeFirst();
+                      }
+                      lines.addLast(line);
+                    }
+                  }
+                } catch (IOException e) {
+                  // the process ended or was destroyed; what was read so far is kept
+                }
+              },
+              "stderr-" + process.pid());
+      reader.setDaemon(true);
+    }
+
+    static StderrTail drain(Process process) {
+      StderrTail tail = new StderrTail(process);
+      tail.reader.start();
+      return tail;
+    }
+
+    /** The lines read until the process closed stderr (or a short wait after it exited). */
+    List<String> lines() {
+      try {
+        reader.join(Duration.ofSeconds(5).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      synchronized (lines) {
+        return List.copyOf(lines);
+      }
+    }
+  }
+}
