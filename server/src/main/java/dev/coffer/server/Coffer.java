@@ -7,6 +7,7 @@ import dev.coffer.api.agent.Json;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.backups.JdbiBackupRepository;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
 import dev.coffer.server.databases.DatabaseRoutes;
@@ -78,6 +79,7 @@ public final class Coffer implements AutoCloseable {
     FlavorCatalog flavors = new FlavorCatalog();
     instances = new JdbiInstanceRepository(store.jdbi(), config.addressPool());
     JdbiTaskRepository taskRepository = new JdbiTaskRepository(store.jdbi());
+    JdbiBackupRepository backupRepository = new JdbiBackupRepository(store.jdbi());
     AgentGateway agents =
         new AgentGateway(new JdbiCommandRepository(store.jdbi()), instances, json);
     int port = config.port() == 0 ? freePort() : config.port();
@@ -93,7 +95,14 @@ public final class Coffer implements AutoCloseable {
             json);
     tasks = new TaskRunner(taskRepository, 8);
     InstanceService service =
-        new InstanceService(instances, datastores, flavors, tasks, Quotas.defaults(), json);
+        new InstanceService(
+            instances,
+            datastores,
+            flavors,
+            tasks,
+            Quotas.defaults(),
+            json,
+            backupRepository::instancesWithRunningBackups);
     tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
     reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);
     api =

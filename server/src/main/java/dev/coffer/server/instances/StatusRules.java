@@ -18,7 +18,9 @@ public final class StatusRules {
     return status(i, now, false);
   }
 
-  /** @param backupRunning whether a backup of this instance is NEW or BUILDING */
+  /**
+   * @param backupRunning whether a backup of this instance is NEW or BUILDING
+   */
   public static String status(Instance i, Instant now, boolean backupRunning) {
     if (i.task().isError()) {
       return "ERROR";
