@@ -66,4 +66,19 @@ final class Executables {
       return Optional.empty();
     }
   }
+
+  /** The server {@code tool --version} says the tool was built from; empty if it cannot tell. */
+  static Optional<ServerVersion> toolBuild(Path tool) {
+    try {
+      String output =
+          OsProcesses.run(
+              List.of(tool.toString(), "--version"),
+              Optional.empty(),
+              Duration.ofSeconds(15),
+              Map.of());
+      return ServerVersion.parseToolBuild(output);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
 }

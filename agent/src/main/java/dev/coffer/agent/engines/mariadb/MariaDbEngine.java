@@ -1,5 +1,7 @@
 package dev.coffer.agent.engines.mariadb;
 
+import dev.coffer.agent.engine.BackupEngine;
+import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -15,6 +17,8 @@ import dev.coffer.api.agent.UserUpdate;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.NameRule;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +42,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,15 +59,38 @@ import org.slf4j.LoggerFactory;
  * after the data-directory tool succeeded; anything else found there is the remains of an
  * interrupted initialisation and is replaced.
  */
-final class MariaDbEngine implements Engine {
+final class MariaDbEngine implements Engine, BackupEngine {
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String INITIALIZED_MARKER = ".coffer-initialized";
+
+  /** Roles of the backup executables in {@link EngineContext#binaries()}; both optional. */
+  static final String BACKUP_TOOL = "backup";
+
+  static final String STREAM_TOOL = "mbstream";
+
+  /** {@link BackupManifest#format()} of mariadb-backup's xbstream output. */
+  static final String BACKUP_FORMAT = "mbstream";
+
+  // keys of BackupManifest#position()
+  static final String BACKUP_TYPE = "backup_type";
+  static final String FROM_LSN = "from_lsn";
+  static final String TO_LSN = "to_lsn";
+  static final String FULL = "full";
+  static final String INCREMENTAL = "incremental";
 
   private static final Logger LOG = LoggerFactory.getLogger(MariaDbEngine.class);
   private static final Duration INSTALL_DEADLINE = Duration.ofMinutes(3);
   private static final Duration START_DEADLINE = Duration.ofSeconds(60);
   private static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
+  // backups and restores of large data sets take as long as the disks need; these only catch hangs
+  private static final Duration RESTORE_STEP_DEADLINE = Duration.ofHours(12);
+  private static final Duration STREAM_END_DEADLINE = Duration.ofMinutes(5);
+  // backups pass through the agent in chunks of this size, never whole
+  private static final int COPY_BUFFER_BYTES = 256 * 1024;
+  private static final String BACKUP_SCRATCH = "backup.tmp";
+  private static final String RESTORE_SCRATCH = "restore.tmp";
+  private static final String BACKUP_LOG = "mariadb-backup.log";
   private static final String DEFAULT_CHARSET = "utf8mb4";
   private static final String DEFAULT_COLLATION = "utf8mb4_general_ci";
 
@@ -79,6 +107,8 @@ final class MariaDbEngine implements Engine {
   private final SqlDialect dialect;
   private final Path defaultsFile;
   private final Path pidFile;
+  // one backup at a time per instance: they share the scratch directory
+  private final Object backupLock = new Object();
 
   MariaDbEngine(EngineContext context, DatastoreDescriptor descriptor, SqlDialect dialect) {
     this.context = context;
@@ -582,6 +612,358 @@ final class MariaDbEngine implements Engine {
     return new UserRef(ROOT_USER, "%");
   }
 
+  // ---- backups ---------------------------------------------------------------------------
+
+  @Override
+  public boolean supportsIncremental() {
+    requireBackupTools();
+    return true;
+  }
+
+  /**
+   * Streams {@code mariadb-backup --backup --stream=xbstream} of the running server to {@code out},
+   * through a fixed buffer. Incremental backups copy the InnoDB pages changed since the parent's
+   * {@code to_lsn} (and every non-InnoDB table whole, as mariadb-backup always does).
+   */
+  @Override
+  public BackupManifest backup(Optional<BackupManifest> parent, OutputStream out) {
+    requireBackupTools();
+    Optional<String> fromLsn = parent.map(MariaDbEngine::parentLsn);
+    synchronized (backupLock) {
+      if (pid().isEmpty()) {
+        throw EngineException.failure("cannot back up: the server is not running");
+      }
+      Path scratch = context.instanceDir().resolve(BACKUP_SCRATCH);
+      try {
+        Path target = scratch.resolve("target");
+        Path lsnDir = scratch.resolve("lsn");
+        newScratch(scratch, target, lsnDir);
+        // the tool reads the instance's my.cnf for the data directory and InnoDB settings, and
+        // the agent's login from a file only the run-as user can read
+        Path options = scratch.resolve("backup.cnf");
+        writePrivateFile(
+            options,
+            String.join(
+                "\n",
+                "!include " + defaultsFile,
+                "[mariadb-backup]",
+                "user=" + ADMIN_USER,
+                // generated passwords are letters and digits: nothing to quote in an option file
+                "password=" + adminPassword(),
+                "socket=" + context.runDir().resolve(ServerConfig.SOCKET),
+                ""));
+        List<String> command =
+            new ArrayList<>(
+                List.of(
+                    context.binary(BACKUP_TOOL),
+                    "--defaults-file=" + options,
+                    "--backup",
+                    "--stream=xbstream",
+                    "--target-dir=" + target,
+                    "--extra-lsndir=" + lsnDir));
+        fromLsn.ifPresent(lsn -> command.add("--incremental-lsn=" + lsn));
+        Path log = context.logDir().resolve(BACKUP_LOG);
+        long bytes = streamOut(command, log, out);
+        Map<String, String> checkpoints = readCheckpoints(lsnDir);
+        Map<String, String> position = new TreeMap<>();
+        position.put(BACKUP_TYPE, fromLsn.isPresent() ? INCREMENTAL : FULL);
+        for (String key : List.of(FROM_LSN, TO_LSN, "last_lsn")) {
+          if (checkpoints.containsKey(key)) {
+            position.put(key, checkpoints.get(key));
+          }
+        }
+        if (!position.containsKey(TO_LSN)) {
+          throw EngineException.failure("mariadb-backup recorded no to_lsn in its checkpoints");
+        }
+        LOG.info(
+            "engine={} instance={} event=backed-up type={} from_lsn={} to_lsn={} bytes={}",
+            descriptor.name(),
+            context.instanceId(),
+            position.get(BACKUP_TYPE),
+            position.getOrDefault(FROM_LSN, "0"),
+            position.get(TO_LSN),
+            bytes);
+        return new BackupManifest(BACKUP_FORMAT, position);
+      } catch (IOException e) {
+        throw EngineException.failure("cannot prepare the backup: " + e.getMessage(), e);
+      } finally {
+        removeScratch(scratch);
+      }
+    }
+  }
+
+  /**
+   * Extracts the full backup, prepares it, applies each incremental in turn (one extracted at a
+   * time, so the scratch space is the full backup plus one incremental), then moves the prepared
+   * files into the emptied data directory. The instance's my.cnf and admin password stay its own:
+   * the restored {@code mysql.*} tables carry the source instance's {@code os_admin} password, and
+   * the init file of the next {@link #start()} sets it back to this instance's.
+   */
+  @Override
+  public synchronized void restore(List<BackupSource> chain) {
+    requireBackupTools();
+    requireChain(chain);
+    if (pid().isPresent()) {
+      throw EngineException.conflict("The server must be stopped before a restore.");
+    }
+    Optional<String> user = context.runAsUser();
+    OsProcesses.ownedDirectories(
+        user, context.runDir(), context.logDir(), ServerConfig.filesDir(context));
+    prepareAgentDir();
+    adminPassword();
+    writeConfig();
+    Path scratch = context.instanceDir().resolve(RESTORE_SCRATCH);
+    try {
+      Path full = scratch.resolve("full");
+      Path incremental = scratch.resolve("incremental");
+      newScratch(scratch, full);
+      extract(chain.get(0), full, scratch);
+      prepare(full, Optional.empty());
+      for (BackupSource source : chain.subList(1, chain.size())) {
+        clearDirectory(incremental);
+        OsProcesses.ownedDirectories(user, incremental);
+        extract(source, incremental, scratch);
+        prepare(full, Optional.of(incremental));
+      }
+      clearDirectory(incremental);
+      // a data directory without the marker is an interrupted initialisation: if the agent dies
+      // while files move, the next initialize() starts afresh instead of trusting half the files
+      clearDirectory(context.dataDir());
+      OsProcesses.ownedDirectories(user, context.dataDir());
+      OsProcesses.run(
+          List.of(
+              context.binary(BACKUP_TOOL),
+              "--defaults-file=" + defaultsFile,
+              "--move-back",
+              "--target-dir=" + full,
+              "--datadir=" + context.dataDir()),
+          user,
+          RESTORE_STEP_DEADLINE,
+          Map.of());
+      OsProcesses.ownedDirectories(user, context.dataDir());
+      Files.writeString(
+          context.dataDir().resolve(INITIALIZED_MARKER),
+          "data directory restored by "
+              + Path.of(context.binary(BACKUP_TOOL)).getFileName()
+              + " from a chain of "
+              + chain.size()
+              + "\n");
+      LOG.info(
+          "engine={} instance={} event=restored backups={} to_lsn={}",
+          descriptor.name(),
+          context.instanceId(),
+          chain.size(),
+          chain.get(chain.size() - 1).manifest().position().getOrDefault(TO_LSN, "?"));
+    } catch (IOException e) {
+      throw EngineException.failure("cannot restore: " + e.getMessage(), e);
+    } finally {
+      removeScratch(scratch);
+    }
+  }
+
+  private void requireBackupTools() {
+    if (!context.binaries().containsKey(BACKUP_TOOL)
+        || !context.binaries().containsKey(STREAM_TOOL)) {
+      throw EngineException.unsupported("backup", descriptor.name());
+    }
+  }
+
+  private static String parentLsn(BackupManifest parent) {
+    String lsn = parent.position().get(TO_LSN);
+    if (!BACKUP_FORMAT.equals(parent.format()) || lsn == null || !lsn.matches("\\d+")) {
+      throw EngineException.badRequest(
+          "The parent backup is not a mariadb-backup backup with a to_lsn.");
+    }
+    return lsn;
+  }
+
+  /** A full backup, then incrementals each starting where the one before ended. */
+  private static void requireChain(List<BackupSource> chain) {
+    if (chain.isEmpty()) {
+      throw EngineException.badRequest("A restore needs at least a full backup.");
+    }
+    String previousToLsn = null;
+    for (int i = 0; i < chain.size(); i++) {
+      BackupManifest manifest = chain.get(i).manifest();
+      String type = manifest.position().get(BACKUP_TYPE);
+      if (!BACKUP_FORMAT.equals(manifest.format())) {
+        throw EngineException.badRequest(
+            "Backup " + (i + 1) + " of the chain is not a mariadb-backup backup.");
+      }
+      if (!(i == 0 ? FULL : INCREMENTAL).equals(type)) {
+        throw EngineException.badRequest(
+            "A restore chain is one full backup followed by incrementals; backup "
+                + (i + 1)
+                + " is "
+                + (type == null ? "of unknown type" : type)
+                + ".");
+      }
+      String fromLsn = manifest.position().get(FROM_LSN);
+      if (i > 0 && previousToLsn != null && fromLsn != null && !fromLsn.equals(previousToLsn)) {
+        throw EngineException.badRequest(
+            "Backup "
+                + (i + 1)
+                + " of the chain starts at LSN "
+                + fromLsn
+                + " but the one before ends at "
+                + previousToLsn
+                + ".");
+      }
+      previousToLsn = manifest.position().get(TO_LSN);
+    }
+  }
+
+  /**
+   * Runs {@code command} (as the run-as user) and copies its standard output to {@code out} through
+   * a fixed buffer; its diagnostics go to {@code log}. Returns the bytes copied.
+   */
+  private long streamOut(List<String> command, Path log, OutputStream out) throws IOException {
+    Process process =
+        new ProcessBuilder(OsProcesses.asUser(command, context.runAsUser()))
+            .redirectError(ProcessBuilder.Redirect.to(log.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .start();
+    long bytes = 0;
+    try {
+      byte[] buffer = new byte[COPY_BUFFER_BYTES];
+      try (InputStream in = process.getInputStream()) {
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          try {
+            out.write(buffer, 0, n);
+          } catch (IOException e) {
+            throw EngineException.failure(
+                "the backup could not be written to its destination: " + e.getMessage(), e);
+          }
+          bytes += n;
+        }
+      }
+      if (!process.waitFor(STREAM_END_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw EngineException.failure("mariadb-backup did not exit after its stream ended");
+      }
+      if (process.exitValue() != 0) {
+        throw EngineException.failure(
+            "mariadb-backup failed with exit code "
+                + process.exitValue()
+                + "; its log ends with: "
+                + fileTail(log));
+      }
+      return bytes;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.failure("interrupted while backing up", e);
+    } finally {
+      killIfAlive(process);
+    }
+  }
+
+  /** Pipes one backup's bytes into {@code mbstream -x} (as the run-as user) to unpack it in dir. */
+  private void extract(BackupSource source, Path dir, Path scratch) throws IOException {
+    Path log = scratch.resolve("mbstream.log");
+    Process process =
+        new ProcessBuilder(
+                OsProcesses.asUser(
+                    List.of(context.binary(STREAM_TOOL), "-x", "-C", dir.toString()),
+                    context.runAsUser()))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+            .start();
+    try {
+      byte[] buffer = new byte[COPY_BUFFER_BYTES];
+      try (InputStream in = source.open();
+          OutputStream toTool = process.getOutputStream()) {
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          try {
+            toTool.write(buffer, 0, n);
+          } catch (IOException e) {
+            // mbstream stopped reading: its own message says why
+            throw EngineException.failure(
+                "mbstream stopped unpacking the backup; it said: " + fileTail(log), e);
+          }
+        }
+      }
+      if (!process.waitFor(RESTORE_STEP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw EngineException.failure("mbstream did not finish unpacking the backup");
+      }
+      if (process.exitValue() != 0) {
+        throw EngineException.failure(
+            "mbstream failed with exit code "
+                + process.exitValue()
+                + " unpacking the backup: "
+                + fileTail(log));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.failure("interrupted while unpacking a backup", e);
+    } finally {
+      killIfAlive(process);
+    }
+  }
+
+  /** A tool left running by a failure would hold the scratch directory (and the server's locks). */
+  private static void killIfAlive(Process process) {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Makes {@code full} consistent, or applies {@code incremental} to it. Since MariaDB 10.2 a
+   * prepared full backup still accepts incrementals, so no {@code --apply-log-only} is needed.
+   */
+  private void prepare(Path full, Optional<Path> incremental) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                context.binary(BACKUP_TOOL),
+                "--defaults-file=" + defaultsFile,
+                "--prepare",
+                "--use-memory=" + ServerConfig.bufferPoolMb(context.memoryMb()) + "M",
+                "--target-dir=" + full));
+    incremental.ifPresent(dir -> command.add("--incremental-dir=" + dir));
+    OsProcesses.run(command, context.runAsUser(), RESTORE_STEP_DEADLINE, Map.of());
+  }
+
+  /** {@code key = value} lines of the checkpoints file mariadb-backup left in {@code dir}. */
+  private static Map<String, String> readCheckpoints(Path dir) throws IOException {
+    Path file = dir.resolve("xtrabackup_checkpoints");
+    if (!Files.exists(file)) {
+      file = dir.resolve("mariadb_backup_checkpoints");
+    }
+    Map<String, String> values = new TreeMap<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        values.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
+      }
+    }
+    return values;
+  }
+
+  /**
+   * Empties (or creates) {@code scratch} and the given subdirectories, owned by the run-as user.
+   */
+  private void newScratch(Path scratch, Path... subdirectories) {
+    removeScratch(scratch);
+    OsProcesses.ownedDirectories(context.runAsUser(), scratch);
+    OsProcesses.ownedDirectories(context.runAsUser(), subdirectories);
+  }
+
+  private void removeScratch(Path scratch) {
+    try {
+      clearDirectory(scratch);
+      Files.deleteIfExists(scratch);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("instance={} cannot remove {}: {}", context.instanceId(), scratch, e.toString());
+    }
+  }
+
   // ---- SQL helpers -----------------------------------------------------------------------
 
   @FunctionalInterface
@@ -836,7 +1218,10 @@ final class MariaDbEngine implements Engine {
   }
 
   private String errorLogTail() {
-    Path log = context.logDir().resolve(ServerConfig.ERROR_LOG);
+    return fileTail(context.logDir().resolve(ServerConfig.ERROR_LOG));
+  }
+
+  private static String fileTail(Path log) {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));

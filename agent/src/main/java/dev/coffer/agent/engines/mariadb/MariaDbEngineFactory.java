@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /** The {@code mariadb} datastore. */
 public final class MariaDbEngineFactory implements EngineFactory {
@@ -51,12 +52,11 @@ public final class MariaDbEngineFactory implements EngineFactory {
             Executables.version(server).filter(ServerVersion::mariaDb);
         Optional<Path> installDb = installDb(server);
         if (version.isPresent() && installDb.isPresent()) {
+          Map<String, String> binaries = new TreeMap<>(backupTools(server, version.get()));
+          binaries.put("server", server.toString());
+          binaries.put("install_db", installDb.get().toString());
           return List.of(
-              new InstalledVersion(
-                  NAME,
-                  version.get().name(),
-                  version.get().full(),
-                  Map.of("server", server.toString(), "install_db", installDb.get().toString())));
+              new InstalledVersion(NAME, version.get().name(), version.get().full(), binaries));
         }
       }
       return List.of();
@@ -73,6 +73,32 @@ public final class MariaDbEngineFactory implements EngineFactory {
             prefix.resolve("bin/mariadb-install-db").toString(),
             prefix.resolve("scripts/mariadb-install-db").toString()),
         List.of("mariadb-install-db", "mysql_install_db"));
+  }
+
+  /**
+   * mariadb-backup and mbstream beside the server's installation, else on the PATH, by the roles
+   * {@code backup} and {@code mbstream}; none if either is missing. Only a mariadb-backup built
+   * from the server's own series reads that server's data files correctly, so another one is
+   * ignored.
+   */
+  private static Map<String, String> backupTools(Path server, ServerVersion version) {
+    Path bin = server.toAbsolutePath().getParent().getParent().resolve("bin");
+    Optional<Path> backup =
+        Executables.first(
+            List.of(bin.resolve("mariadb-backup").toString()),
+            List.of("mariadb-backup", "mariabackup"));
+    Optional<Path> mbstream =
+        Executables.first(List.of(bin.resolve("mbstream").toString()), List.of("mbstream"));
+    if (backup.isEmpty()
+        || mbstream.isEmpty()
+        || !Executables.toolBuild(backup.get())
+            .map(ServerVersion::name)
+            .equals(Optional.of(version.name()))) {
+      return Map.of();
+    }
+    return Map.of(
+        MariaDbEngine.BACKUP_TOOL, backup.get().toString(),
+        MariaDbEngine.STREAM_TOOL, mbstream.get().toString());
   }
 
   @Override

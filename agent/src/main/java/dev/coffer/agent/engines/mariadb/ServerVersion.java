@@ -20,6 +20,9 @@ record ServerVersion(String full, int major, int minor, boolean mariaDb) {
   private static final Pattern VERSION =
       Pattern.compile("\\bVer\\s+((\\d+)\\.(\\d+)\\.(\\d+)(\\S*))", Pattern.CASE_INSENSITIVE);
 
+  private static final Pattern BUILT_FROM =
+      Pattern.compile("\\bbased on MariaDB server ((\\d+)\\.(\\d+)\\.(\\d+)(\\S*))");
+
   /** The version clients choose, for example {@code 10.11} or {@code 8.0}. */
   String name() {
     return major + "." + minor;
@@ -39,5 +42,19 @@ record ServerVersion(String full, int major, int minor, boolean mariaDb) {
       return Optional.empty();
     }
     return Optional.of(new ServerVersion(full, major, minor, mariaDb));
+  }
+
+  /**
+   * The server a MariaDB tool such as {@code mariadb-backup --version} says it was built from;
+   * empty if the output names none.
+   */
+  static Optional<ServerVersion> parseToolBuild(String output) {
+    Matcher m = BUILT_FROM.matcher(output);
+    if (!m.find()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ServerVersion(
+            m.group(1), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)), true));
   }
 }

@@ -86,4 +86,26 @@ class ServerVersionTest {
     assertThat(version.fullVersion()).contains("MariaDB");
     assertThat(version.binaries()).containsKeys("server", "install_db");
   }
+
+  @Test
+  void mariaDbBackupIsKnownByTheServerItWasBuiltFrom() {
+    assertThat(
+            ServerVersion.parseToolBuild(
+                "/usr/bin/mariadb-backup based on MariaDB server 10.11.19-MariaDB"
+                    + " debian-linux-gnu (x86_64)"))
+        .hasValueSatisfying(v -> assertThat(v.name()).isEqualTo("10.11"));
+    assertThat(ServerVersion.parseToolBuild("/usr/bin/mbstream  Ver 1.0 for debian-linux-gnu"))
+        .isEmpty();
+  }
+
+  @Test
+  void mariaDbBackupOfTheServersSeriesIsDiscoveredWhenInstalled() {
+    List<InstalledVersion> found = new MariaDbEngineFactory().discover();
+    assumeThat(found).isNotEmpty();
+    Optional<Path> tool = Executables.first(List.of("/usr/bin/mariadb-backup"), List.of());
+    assumeThat(tool).isPresent();
+    assumeThat(Executables.toolBuild(tool.get()).map(ServerVersion::name))
+        .hasValue(found.get(0).version());
+    assertThat(found.get(0).binaries()).containsKeys("backup", "mbstream");
+  }
 }
