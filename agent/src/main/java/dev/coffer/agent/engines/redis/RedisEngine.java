@@ -4,6 +4,8 @@ import static dev.coffer.agent.engines.redis.RedisEngineFactory.ADMIN_USER;
 import static dev.coffer.agent.engines.redis.RedisEngineFactory.NAME;
 import static dev.coffer.agent.engines.redis.RedisEngineFactory.ROOT_USER;
 
+import dev.coffer.agent.engine.BackupEngine;
+import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -19,6 +21,7 @@ import dev.coffer.api.agent.UserUpdate;
 import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,9 +45,10 @@ import redis.clients.jedis.resps.AccessControlUser;
 /**
  * One redis-server process. The agent manages it as {@code os_admin}, an ACL user with every
  * permission; clients' users may touch any key but run no admin or dangerous command. Every ACL
- * change is followed by {@code ACL SAVE} so users survive a restart.
+ * change is followed by {@code ACL SAVE} so users survive a restart. Backups are full RDB snapshots
+ * with the users beside them (see {@link RedisBackups}).
  */
-final class RedisEngine implements Engine {
+final class RedisEngine implements Engine, BackupEngine {
   private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
 
   private static final Duration START_DEADLINE = Duration.ofSeconds(30);
@@ -61,11 +65,18 @@ final class RedisEngine implements Engine {
   private final EngineContext context;
   private final DatastoreDescriptor descriptor;
   private final RedisFiles files;
+  private final RedisBackups backups;
 
   RedisEngine(EngineContext context, DatastoreDescriptor descriptor) {
     this.context = context;
     this.descriptor = descriptor;
     this.files = RedisFiles.of(context);
+    this.backups =
+        new RedisBackups(
+            files,
+            context.dataDir(),
+            () -> connect(ADMIN_USER, adminPassword(), ADMIN_TIMEOUT_MILLIS),
+            this::adminPassword);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -340,6 +351,36 @@ final class RedisEngine implements Engine {
           AccessControlUser root = jedis.aclGetUser(ROOT_USER);
           return root != null && root.getFlags().contains("on");
         });
+  }
+
+  // ---- backups ------------------------------------------------------------------------------
+
+  @Override
+  public boolean supportsIncremental() {
+    return false;
+  }
+
+  /** A full RDB snapshot and the users; Redis has no incremental form of an RDB. */
+  @Override
+  public BackupManifest backup(Optional<BackupManifest> parent, OutputStream out) {
+    if (parent.isPresent()) {
+      throw EngineException.unsupported("incremental backup", NAME);
+    }
+    return backups.backup(out);
+  }
+
+  @Override
+  public synchronized void restore(List<BackupSource> chain) {
+    if (chain.isEmpty()) {
+      throw EngineException.badRequest("A restore needs a backup.");
+    }
+    if (chain.size() > 1) {
+      throw EngineException.unsupported("incremental backup", NAME);
+    }
+    if (pid().isPresent()) {
+      throw EngineException.conflict("redis-server is running; stop it before a restore.");
+    }
+    backups.restore(chain.get(0));
   }
 
   // ---- what Redis does not have -------------------------------------------------------------

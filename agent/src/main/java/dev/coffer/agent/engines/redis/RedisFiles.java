@@ -22,8 +22,21 @@ import java.util.List;
  * @param pidFile written by redis-server itself
  * @param logFile redis-server's own log
  * @param consoleLog redis-server's stdout and stderr (errors before the log file is open)
+ * @param rdbFile the RDB snapshot {@code BGSAVE} writes ({@code dbfilename} in {@code dir})
+ * @param aofDir the multi-part append-only file: a base (an RDB), increments and a manifest
  */
-record RedisFiles(Path config, Path aclFile, Path pidFile, Path logFile, Path consoleLog) {
+record RedisFiles(
+    Path config,
+    Path aclFile,
+    Path pidFile,
+    Path logFile,
+    Path consoleLog,
+    Path rdbFile,
+    Path aofDir) {
+
+  static final String RDB_FILE_NAME = "dump.rdb";
+  static final String AOF_DIR_NAME = "appendonlydir";
+  static final String AOF_FILE_NAME = "appendonly.aof";
 
   /** Smallest maxmemory we configure, so tiny flavors still leave Redis room to work. */
   static final long MIN_MAXMEMORY_MB = 32;
@@ -34,7 +47,9 @@ record RedisFiles(Path config, Path aclFile, Path pidFile, Path logFile, Path co
         context.dataDir().resolve("users.acl"),
         context.runDir().resolve("redis-server.pid"),
         context.logDir().resolve("redis-server.log"),
-        context.logDir().resolve("redis-server.out"));
+        context.logDir().resolve("redis-server.out"),
+        context.dataDir().resolve(RDB_FILE_NAME),
+        context.dataDir().resolve(AOF_DIR_NAME));
   }
 
   /** About 75% of the flavor's RAM: the rest is for Redis' own overhead, forks and buffers. */
@@ -56,6 +71,10 @@ record RedisFiles(Path config, Path aclFile, Path pidFile, Path logFile, Path co
             "daemonize no",
             "protected-mode yes",
             "appendonly yes",
+            // Redis' defaults, spelled out because backup and restore rely on these names.
+            "dbfilename " + RDB_FILE_NAME,
+            "appenddirname " + AOF_DIR_NAME,
+            "appendfilename " + AOF_FILE_NAME,
             "maxmemory " + maxMemoryMb(context.memoryMb()) + "mb",
             "maxmemory-policy noeviction",
             // With an ACL file, requirepass is ignored: every user, the admin too, lives there.
@@ -82,7 +101,12 @@ record RedisFiles(Path config, Path aclFile, Path pidFile, Path logFile, Path co
   }
 
   void writeInitialAcl(String adminUser, String adminPassword) {
-    writeAtomically(aclFile, initialAcl(adminUser, adminPassword), "rw-------");
+    writeAcl(initialAcl(adminUser, adminPassword));
+  }
+
+  /** Replaces the ACL file (read by redis-server at its next start). */
+  void writeAcl(String acl) {
+    writeAtomically(aclFile, acl, "rw-------");
   }
 
   /** Redis' own password hash format for {@code #<hash>} rules: lowercase hex SHA-256. */
