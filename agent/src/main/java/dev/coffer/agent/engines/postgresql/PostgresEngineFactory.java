@@ -60,7 +60,12 @@ public final class PostgresEngineFactory implements EngineFactory {
       new DatastoreDescriptor(
           DATASTORE,
           5432,
-          Set.of(Capability.DATABASES, Capability.USERS, Capability.USER_ACCESS, Capability.ROOT),
+          Set.of(
+              Capability.DATABASES,
+              Capability.USERS,
+              Capability.USER_ACCESS,
+              Capability.ROOT,
+              Capability.BACKUP),
           DATABASE_NAMES,
           USER_NAMES,
           Set.of(ADMIN_USER, ROOT_USER),

@@ -45,7 +45,7 @@ public final class RedisEngineFactory implements EngineFactory {
       new DatastoreDescriptor(
           NAME,
           6379,
-          Set.of(Capability.USERS, Capability.ROOT),
+          Set.of(Capability.USERS, Capability.ROOT, Capability.BACKUP),
           // Never used (no DATABASES capability); kept strict so that nothing can slip through.
           new NameRule(64, "[A-Za-z0-9_.-]+", "Redis has no named databases"),
           USER_NAMES,
