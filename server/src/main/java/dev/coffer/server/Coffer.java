@@ -4,9 +4,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.agent.engine.EngineCatalog;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.api.agent.Json;
+import dev.coffer.backup.keys.MasterKey;
+import dev.coffer.backup.storage.BackupStoreConfig;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.backups.BackupRoutes;
+import dev.coffer.server.backups.BackupService;
+import dev.coffer.server.backups.BackupTaskHandler;
+import dev.coffer.server.backups.BackupVault;
 import dev.coffer.server.backups.JdbiBackupRepository;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
@@ -38,6 +44,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The composition root: builds every part of the control plane and wires them together. */
@@ -50,6 +57,7 @@ public final class Coffer implements AutoCloseable {
   private final ComputeDriver compute;
   private final InstanceRepository instances;
   private final ServerConfig config;
+  private final BackupVault vault;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -103,7 +111,20 @@ public final class Coffer implements AutoCloseable {
             Quotas.defaults(),
             json,
             backupRepository::instancesWithRunningBackups);
+    Map<String, String> storeSettings = new java.util.TreeMap<>(config.backupStore());
+    if ("file".equals(storeSettings.get("type"))) {
+      storeSettings.putIfAbsent("path", config.home().resolve("backups").toString());
+    }
+    vault =
+        new BackupVault(
+            config
+                .masterKey()
+                .map(MasterKey::fromBase64)
+                .orElseGet(() -> MasterKey.loadOrCreate(config.home().resolve("master.key"))),
+            BackupStoreConfig.fromMap(storeSettings));
+    BackupService backups = new BackupService(backupRepository, service, vault, tasks, json);
     tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
+    tasks.register(List.of(new BackupTaskHandler(backupRepository, backups, vault, agents, json)));
     reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);
     api =
         new ApiServer(
@@ -113,7 +134,8 @@ public final class Coffer implements AutoCloseable {
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
                 new FlavorRoutes(flavors)::register,
-                new InstanceRoutes(service)::register,
+                new InstanceRoutes(service, backups)::register,
+                new BackupRoutes(backups, service, datastores)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,
                 new AgentRoutes(agents)::register));
@@ -168,6 +190,7 @@ public final class Coffer implements AutoCloseable {
     reconciler.close();
     api.stop();
     tasks.close();
+    vault.close();
     store.close();
   }
 }

@@ -13,6 +13,9 @@ import java.util.Optional;
  * @param agentJar the guest agent's runnable jar
  * @param stateUrl JDBC URL of a PostgreSQL state store; empty = embedded
  * @param loopVolumes give instances loop-mounted ext4 volumes when running as root
+ * @param backupStore where backups go: {@code type=file} (default: {@code <home>/backups}) or
+ *     {@code type=s3} with endpoint, region, bucket, access_key, secret_key, path_style
+ * @param masterKey base64 master key; empty = kept in {@code <home>/master.key} (created once)
  */
 public record ServerConfig(
     Path home,
@@ -23,7 +26,9 @@ public record ServerConfig(
     Optional<String> stateUser,
     Optional<String> statePassword,
     String addressPool,
-    boolean loopVolumes) {
+    boolean loopVolumes,
+    Map<String, String> backupStore,
+    Optional<String> masterKey) {
 
   public static ServerConfig fromEnvironment(Map<String, String> env) {
     boolean root = "root".equals(System.getProperty("user.name"));
@@ -45,7 +50,29 @@ public record ServerConfig(
         Optional.ofNullable(env.get("COFFER_STATE_USER")),
         Optional.ofNullable(env.get("COFFER_STATE_PASSWORD")),
         env.getOrDefault("COFFER_ADDRESS_POOL", "127.77"),
-        !"directory".equals(env.getOrDefault("COFFER_VOLUMES", "loop")));
+        !"directory".equals(env.getOrDefault("COFFER_VOLUMES", "loop")),
+        backupStore(env),
+        Optional.ofNullable(env.get("COFFER_MASTER_KEY")));
+  }
+
+  private static Map<String, String> backupStore(Map<String, String> env) {
+    Map<String, String> store = new java.util.TreeMap<>();
+    store.put("type", env.getOrDefault("COFFER_BACKUP_STORE", "file"));
+    Map.of(
+            "COFFER_BACKUP_PATH", "path",
+            "COFFER_S3_ENDPOINT", "endpoint",
+            "COFFER_S3_REGION", "region",
+            "COFFER_S3_BUCKET", "bucket",
+            "COFFER_S3_ACCESS_KEY", "access_key",
+            "COFFER_S3_SECRET_KEY", "secret_key",
+            "COFFER_S3_PATH_STYLE", "path_style")
+        .forEach(
+            (variable, key) -> {
+              if (env.containsKey(variable)) {
+                store.put(key, env.get(variable));
+              }
+            });
+    return store;
   }
 
   public ServerConfig withPort(int newPort) {
@@ -58,6 +85,8 @@ public record ServerConfig(
         stateUser,
         statePassword,
         addressPool,
-        loopVolumes);
+        loopVolumes,
+        backupStore,
+        masterKey);
   }
 }

@@ -2,6 +2,7 @@ package dev.coffer.agent.runtime;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.agent.backups.BackupRunner;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineCatalog;
 import dev.coffer.agent.engine.EngineContext;
@@ -74,7 +75,7 @@ public final class AgentRuntime {
     this.commandLoop =
         new CommandLoop(
             client,
-            new CommandDispatcher(engine, mapper),
+            new CommandDispatcher(engine, new BackupRunner(engine, config.datastore()), mapper),
             supervisor,
             worker,
             () -> exitRequested.complete(null));

@@ -3,10 +3,12 @@ package dev.coffer.agent.runtime;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.agent.backups.BackupRunner;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineException;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.AgentCommand;
+import dev.coffer.api.agent.BackupRequest;
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.ErrorKind;
 import dev.coffer.api.agent.PrepareRequest;
@@ -30,10 +32,12 @@ final class CommandDispatcher {
   private static final Logger log = LoggerFactory.getLogger(CommandDispatcher.class);
 
   private final Engine engine;
+  private final BackupRunner backups;
   private final ObjectMapper mapper;
 
-  CommandDispatcher(Engine engine, ObjectMapper mapper) {
+  CommandDispatcher(Engine engine, BackupRunner backups, ObjectMapper mapper) {
     this.engine = engine;
+    this.backups = backups;
     this.mapper = mapper;
   }
 
@@ -99,7 +103,7 @@ final class CommandDispatcher {
         yield null;
       }
       case ROOT_STATUS -> json(new RootStatus(engine.isRootEnabled()));
-      case BACKUP -> throw EngineException.badRequest("This agent cannot take backups yet.");
+      case BACKUP -> json(backups.backup(payload(command, BackupRequest.class)));
     };
   }
 
@@ -109,6 +113,12 @@ final class CommandDispatcher {
    */
   private JsonNode prepare(PrepareRequest request) {
     engine.initialize();
+    if (request.restore() != null) {
+      // A restored instance is filled before it ever serves: its data and users come from the
+      // backups (a re-sent PREPARE restores again, from the same immutable objects).
+      engine.stop();
+      backups.restore(request.restore());
+    }
     engine.start();
     for (DatabaseSpec database : request.databases()) {
       ignoringConflict(() -> engine.createDatabase(database), "database", database.name());

@@ -2,9 +2,12 @@ package dev.coffer.server.instances;
 
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.PrepareRequest;
+import dev.coffer.api.agent.RestoreRequest;
 import dev.coffer.api.agent.UserSpec;
 import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
+import dev.coffer.server.backups.Backup;
+import dev.coffer.server.backups.BackupService;
 import dev.coffer.server.datastores.DatastoreVersion;
 import dev.coffer.server.flavors.Flavor;
 import dev.coffer.server.http.ApiException;
@@ -32,9 +35,11 @@ public final class InstanceRoutes {
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
 
   private final InstanceService service;
+  private final BackupService backups;
 
-  public InstanceRoutes(InstanceService service) {
+  public InstanceRoutes(InstanceService service, BackupService backups) {
     this.service = service;
+    this.backups = backups;
   }
 
   public void register(Javalin app) {
@@ -78,12 +83,50 @@ public final class InstanceRoutes {
                         .orElseThrow(() -> Fields.invalid(v.at("size"), "is a required property")))
             .orElse(1);
     Optional<Fields> datastore = body.optionalObject("datastore");
-    DatastoreVersion version =
-        service
-            .datastores()
-            .forNewInstance(
-                datastore.flatMap(d -> d.optionalString("type", 64)),
-                datastore.flatMap(d -> d.optionalString("version", 64)));
+    Optional<Fields> restorePoint = body.optionalObject("restorePoint");
+    RestoreRequest restore = null;
+    DatastoreVersion version;
+    if (restorePoint.isPresent()) {
+      Fields point = restorePoint.get();
+      String backupRef = point.string("backupRef", 64);
+      if (point.has("restore_time")) {
+        throw Fields.invalid(
+            point.at("restore_time"),
+            "is not supported by this Coffer yet (point-in-time recovery)");
+      }
+      Backup backup = backups.get(principal, backupRef);
+      restore = backups.restoreRequest(principal, backupRef);
+      version = service.datastores().version(backup.datastoreVersionId(), true);
+      Optional<String> type = datastore.flatMap(d -> d.optionalString("type", 64));
+      if (type.isPresent() && !type.get().equals(version.datastoreName())) {
+        throw Fields.invalid(
+            body.at("datastore") + "['type']",
+            "'"
+                + type.get()
+                + "' does not match the backup's datastore '"
+                + version.datastoreName()
+                + "'");
+      }
+      if (backup.plainBytes() != null && backup.plainBytes() > ((long) size << 30)) {
+        throw new ApiException.Forbidden(
+            "Backup is too large for given flavor or volume. Backup data size is "
+                + Math.ceil(backup.plainBytes() / (1024.0 * 1024 * 1024))
+                + " GB, volume size is "
+                + size
+                + " GB.");
+      }
+      if (!body.objects("databases", 100).isEmpty() || !body.objects("users", 100).isEmpty()) {
+        throw new ApiException.BadRequest(
+            "Validation error: instance['databases'] and instance['users'] cannot be given with instance['restorePoint']; they come from the backup.");
+      }
+    } else {
+      version =
+          service
+              .datastores()
+              .forNewInstance(
+                  datastore.flatMap(d -> d.optionalString("type", 64)),
+                  datastore.flatMap(d -> d.optionalString("version", 64)));
+    }
     DatastoreDescriptor descriptor = service.datastores().descriptor(version.datastoreName());
     List<DatabaseSpec> databases = new ArrayList<>();
     Set<String> databaseNames = new HashSet<>();

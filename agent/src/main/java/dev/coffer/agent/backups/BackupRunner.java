@@ -1,0 +1,120 @@
+package dev.coffer.agent.backups;
+
+import dev.coffer.agent.engine.BackupEngine;
+import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.Engine;
+import dev.coffer.agent.engine.EngineException;
+import dev.coffer.api.agent.BackupRequest;
+import dev.coffer.api.agent.BackupResult;
+import dev.coffer.api.agent.EnginePositions;
+import dev.coffer.api.agent.RestoreRequest;
+import dev.coffer.api.agent.RestoreSource;
+import dev.coffer.backup.envelope.BackupEnvelope;
+import dev.coffer.backup.envelope.SealedBackup;
+import dev.coffer.backup.keys.DataKey;
+import dev.coffer.backup.storage.BackupStore;
+import dev.coffer.backup.storage.BackupStoreConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's half of backups: streams the engine's backup through the sealed envelope straight
+ * into the store, and feeds a chain of stored backups back into the engine. Nothing passes through
+ * the control plane and nothing is held whole in memory.
+ */
+public final class BackupRunner {
+  private static final Logger log = LoggerFactory.getLogger(BackupRunner.class);
+
+  private final Engine engine;
+  private final String datastore;
+
+  public BackupRunner(Engine engine, String datastore) {
+    this.engine = engine;
+    this.datastore = datastore;
+  }
+
+  private BackupEngine backupEngine() {
+    if (engine instanceof BackupEngine backups) {
+      return backups;
+    }
+    throw EngineException.unsupported("backup_create", datastore);
+  }
+
+  public BackupResult backup(BackupRequest request) {
+    BackupEngine backups = backupEngine();
+    Optional<BackupManifest> parent =
+        Optional.ofNullable(request.parent())
+            .map(p -> new BackupManifest(p.format(), p.position()));
+    DataKey key = DataKey.fromBase64(request.dataKey());
+    BackupManifest[] manifest = new BackupManifest[1];
+    try (BackupStore store = BackupStoreConfig.fromMap(request.store()).open()) {
+      SealedBackup sealed =
+          BackupEnvelope.store(
+              store, request.objectKey(), key, out -> manifest[0] = backups.backup(parent, out));
+      log.info(
+          "backup stored backup={} stored_bytes={} plain_bytes={}",
+          request.backupId(),
+          sealed.storedBytes(),
+          sealed.plainBytes());
+      return new BackupResult(
+          sealed.checksum(),
+          sealed.storedBytes(),
+          sealed.plainBytes(),
+          new EnginePositions(manifest[0].format(), manifest[0].position()),
+          sealed.locationRef());
+    } catch (IOException e) {
+      throw EngineException.failure("the backup could not be stored: " + e.getMessage(), e);
+    } catch (EngineException e) {
+      throw e;
+    } catch (Exception e) {
+      throw EngineException.failure("the backup failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Replaces the (stopped) engine's data with the chain. Each object is verified while it is read
+   * (frames authenticated, checksum compared at the end); a tampered object fails the restore.
+   */
+  public void restore(RestoreRequest request) {
+    BackupEngine backups = backupEngine();
+    try (BackupStore store = BackupStoreConfig.fromMap(request.store()).open()) {
+      List<BackupEngine.BackupSource> chain = new ArrayList<>();
+      for (RestoreSource source : request.chain()) {
+        chain.add(
+            new BackupEngine.BackupSource() {
+              @Override
+              public BackupManifest manifest() {
+                return new BackupManifest(source.engine().format(), source.engine().position());
+              }
+
+              @Override
+              public InputStream open() {
+                try {
+                  return BackupEnvelope.open(
+                      store.open(source.objectKey()),
+                      DataKey.fromBase64(source.dataKey()),
+                      source.checksum());
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              }
+            });
+      }
+      backups.restore(chain);
+      log.info("restored backups={}", chain.size());
+    } catch (UncheckedIOException e) {
+      throw EngineException.badRequest(
+          "The backup cannot be restored: " + e.getCause().getMessage());
+    } catch (EngineException e) {
+      throw e;
+    } catch (Exception e) {
+      throw EngineException.failure("the restore failed: " + e.getMessage(), e);
+    }
+  }
+}

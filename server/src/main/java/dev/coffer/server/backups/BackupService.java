@@ -1,0 +1,216 @@
+package dev.coffer.server.backups;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.api.agent.EnginePositions;
+import dev.coffer.api.agent.RestoreRequest;
+import dev.coffer.api.agent.RestoreSource;
+import dev.coffer.api.datastores.Capability;
+import dev.coffer.api.datastores.DatastoreDescriptor;
+import dev.coffer.server.http.ApiException;
+import dev.coffer.server.identity.Principal;
+import dev.coffer.server.instances.Instance;
+import dev.coffer.server.instances.InstanceService;
+import dev.coffer.server.tasks.Task;
+import dev.coffer.server.tasks.TaskRunner;
+import dev.coffer.server.tasks.TaskType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place that changes backups: validates, gates on the instance, starts tasks. */
+public final class BackupService {
+  private static final Logger log = LoggerFactory.getLogger(BackupService.class);
+
+  private final BackupRepository backups;
+  private final InstanceService instances;
+  private final BackupVault vault;
+  private final TaskRunner tasks;
+  private final ObjectMapper json;
+
+  public BackupService(
+      BackupRepository backups,
+      InstanceService instances,
+      BackupVault vault,
+      TaskRunner tasks,
+      ObjectMapper json) {
+    this.backups = backups;
+    this.instances = instances;
+    this.vault = vault;
+    this.tasks = tasks;
+    this.json = json;
+  }
+
+  public synchronized Backup create(
+      Principal principal,
+      String name,
+      String instanceId,
+      Optional<String> description,
+      boolean incremental,
+      Optional<String> parentId) {
+    Instance instance = instances.get(principal, instanceId);
+    DatastoreDescriptor ds = instances.descriptorOf(instance);
+    if (!ds.supports(Capability.BACKUP)) {
+      throw notSupported(Capability.BACKUP, ds);
+    }
+    Optional<Backup> parent =
+        parentId.isPresent()
+            ? Optional.of(
+                backups
+                    .find(principal.projectId(), parentId.get())
+                    .orElseThrow(
+                        () ->
+                            new ApiException.NotFound(
+                                "Backup " + parentId.get() + " cannot be found.")))
+            : incremental ? backups.latestCompleted(instance.id()) : Optional.empty();
+    if (parent.isPresent()) {
+      if (!ds.supports(Capability.INCREMENTAL_BACKUP)) {
+        throw notSupported(Capability.INCREMENTAL_BACKUP, ds);
+      }
+      if (!parent.get().instanceId().equals(instance.id())
+          || parent.get().status() != BackupStatus.COMPLETED) {
+        throw new ApiException.BadRequest(
+            "Validation error: backup['parent_id'] must be a COMPLETED backup of instance "
+                + instance.id()
+                + ".");
+      }
+    }
+    instances.requireActionable(
+        instance, backups.instancesWithRunningBackups().contains(instance.id()));
+    Instant now = Instant.now();
+    String id = UUID.randomUUID().toString();
+    Backup backup =
+        new Backup(
+            id,
+            principal.projectId(),
+            instance.id(),
+            name,
+            description.orElse(null),
+            instance.datastoreVersionId(),
+            parent.map(Backup::id).orElse(null),
+            BackupStatus.NEW,
+            null,
+            null,
+            null,
+            principal.projectId() + "/" + instance.id() + "/" + id + ".backup",
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            now,
+            now);
+    backups.insert(backup);
+    tasks.submit(
+        Task.create(UUID.randomUUID().toString(), TaskType.BACKUP_INSTANCE, instance.id(), id));
+    log.info(
+        "event=backup_accepted backup={} instance={} project={} parent={}",
+        id,
+        instance.id(),
+        principal.projectId(),
+        backup.parentId());
+    return backup;
+  }
+
+  private static ApiException notSupported(Capability capability, DatastoreDescriptor ds) {
+    return new ApiException.BadRequest(
+        "The '"
+            + capability.operation()
+            + "' operation is not supported for the '"
+            + ds.name()
+            + "' datastore.");
+  }
+
+  public Backup get(Principal principal, String id) {
+    return backups
+        .find(principal.projectId(), id)
+        .orElseThrow(() -> new ApiException.NotFound("Backup " + id + " cannot be found."));
+  }
+
+  public List<Backup> list(Principal principal, Optional<String> instanceId) {
+    return backups.list(principal.projectId(), instanceId);
+  }
+
+  /** Deletes a backup and, like Trove, every backup built on it (children first). */
+  public void delete(Principal principal, String id) {
+    Backup backup = get(principal, id);
+    List<Backup> doomed = new ArrayList<>();
+    collect(backup, doomed);
+    for (Backup b : doomed) {
+      if (b.status().running()) {
+        throw new ApiException.UnprocessableEntity(
+            "Backup " + b.id() + " cannot be deleted because it is running.");
+      }
+    }
+    Collections.reverse(doomed);
+    for (Backup b : doomed) {
+      try {
+        vault.delete(b.objectKey());
+      } catch (RuntimeException e) {
+        backups.setStatus(
+            b.id(),
+            BackupStatus.DELETE_FAILED,
+            "The stored object could not be deleted: " + e.getMessage());
+        throw new ApiException.UnprocessableEntity(
+            "Backup " + b.id() + " could not be deleted from the store; try again.");
+      }
+      backups.markDeleted(b.id());
+      log.info("event=backup_deleted backup={} project={}", b.id(), principal.projectId());
+    }
+  }
+
+  private void collect(Backup backup, List<Backup> into) {
+    into.add(backup);
+    backups.children(backup.id()).forEach(child -> collect(child, into));
+  }
+
+  /**
+   * What a new instance needs to be filled from {@code backupRef}: the chain from the full backup
+   * to it, with each data key unwrapped. 404 if unknown, 409 if not completed.
+   */
+  public RestoreRequest restoreRequest(Principal principal, String backupRef) {
+    Backup backup = get(principal, backupRef);
+    if (backup.status() != BackupStatus.COMPLETED) {
+      throw new ApiException.Conflict(
+          "Unable to create instance because backup "
+              + backup.id()
+              + " is not completed. Actual state: "
+              + backup.status()
+              + ".");
+    }
+    List<Backup> chain = new ArrayList<>();
+    for (Backup b = backup;
+        b != null;
+        b = b.parentId() == null ? null : backups.find(b.parentId()).orElse(null)) {
+      chain.add(0, b);
+    }
+    if (chain.get(0).parentId() != null) {
+      throw new ApiException.Conflict(
+          "Backup " + backup.id() + " depends on a backup that no longer exists.");
+    }
+    List<RestoreSource> sources = new ArrayList<>();
+    for (Backup b : chain) {
+      sources.add(
+          new RestoreSource(
+              b.objectKey(), vault.unwrap(b.wrappedKey()), b.checksum(), positions(b)));
+    }
+    return new RestoreRequest(vault.agentStoreConfig(), sources);
+  }
+
+  EnginePositions positions(Backup backup) {
+    if (backup.manifest() == null) {
+      return null;
+    }
+    try {
+      return json.readValue(backup.manifest(), EnginePositions.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unreadable manifest of backup " + backup.id(), e);
+    }
+  }
+}

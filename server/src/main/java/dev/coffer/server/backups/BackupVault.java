@@ -1,0 +1,75 @@
+package dev.coffer.server.backups;
+
+import dev.coffer.backup.keys.DataKey;
+import dev.coffer.backup.keys.MasterKey;
+import dev.coffer.backup.keys.WrappedKey;
+import dev.coffer.backup.storage.BackupStore;
+import dev.coffer.backup.storage.BackupStoreConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/**
+ * The control plane's hold on backups: the master key that wraps every backup's data key (it never
+ * leaves this process) and the store where agents write. Agents receive a backup's data key in
+ * clear only inside the command that needs it.
+ */
+public final class BackupVault implements AutoCloseable {
+  private final MasterKey masterKey;
+  private final BackupStoreConfig storeConfig;
+  private final BackupStore store;
+
+  public BackupVault(MasterKey masterKey, BackupStoreConfig storeConfig) {
+    this.masterKey = masterKey;
+    this.storeConfig = storeConfig;
+    this.store = storeConfig.open();
+  }
+
+  /** A new data key: its clear base64 form for the agent and its wrapped form to store. */
+  public record NewKey(String clearBase64, String wrapped) {
+    @Override
+    public String toString() {
+      return "NewKey[wrapped]";
+    }
+  }
+
+  public NewKey newDataKey() {
+    DataKey key = DataKey.generate();
+    return new NewKey(key.toBase64(), masterKey.wrap(key).encode());
+  }
+
+  /** The clear data key (base64) of a stored wrapped key. */
+  public String unwrap(String wrapped) {
+    return masterKey.unwrap(WrappedKey.decode(wrapped)).toBase64();
+  }
+
+  /** How agents reach the store (includes its credentials: only ever sent inside commands). */
+  public Map<String, String> agentStoreConfig() {
+    return storeConfig.toMap();
+  }
+
+  public boolean exists(String objectKey) {
+    try {
+      return store.exists(objectKey);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot reach the backup store: " + e.getMessage(), e);
+    }
+  }
+
+  public void delete(String objectKey) {
+    try {
+      store.delete(objectKey);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete from the backup store: " + e.getMessage(), e);
+    }
+  }
+
+  public String locationRef(String objectKey) {
+    return store.locationRef(objectKey);
+  }
+
+  @Override
+  public void close() {
+    store.close();
+  }
+}
