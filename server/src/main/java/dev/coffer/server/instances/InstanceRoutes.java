@@ -56,8 +56,7 @@ public final class InstanceRoutes {
   private void create(Context ctx) {
     Principal principal = Authentication.principal(ctx);
     Fields body = Fields.body(ctx, "instance");
-    for (String unsupported :
-        List.of("replica_of", "restorePoint", "configuration", "locality", "modules")) {
+    for (String unsupported : List.of("replica_of", "configuration", "locality", "modules")) {
       if (body.has(unsupported) && !body.isNull(unsupported)) {
         throw Fields.invalid(body.at(unsupported), "is not supported by this Coffer yet");
       }
@@ -175,7 +174,7 @@ public final class InstanceRoutes {
                 flavor,
                 size,
                 version,
-                new PrepareRequest(databases, users),
+                new PrepareRequest(databases, users, restore),
                 isPublic,
                 cidrs));
     ctx.status(200).json(Map.of("instance", view(ctx, created, true)));

@@ -1,0 +1,273 @@
+package dev.coffer.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Backups over the Trove API with real engines: data written before a backup is all there after
+ * restoring it into a new instance, later data is not, incremental chains restore whole, and a
+ * tampered object is refused.
+ */
+class BackupRestoreTest {
+  static TestCoffer coffer;
+
+  @BeforeAll
+  static void start() throws Exception {
+    coffer = TestCoffer.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    coffer.close();
+  }
+
+  static String createInstance(String name, String datastore, String extra) {
+    var r =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\""
+                + name
+                + "\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
+                + extra
+                + "\"datastore\":{\"type\":\""
+                + datastore
+                + "\"}}}");
+    assertThat(r.status()).as(r.raw()).isEqualTo(200);
+    return r.body().at("/instance/id").asText();
+  }
+
+  static String restore(String name, String backupId) {
+    var r =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\""
+                + name
+                + "\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
+                + "\"restorePoint\":{\"backupRef\":\""
+                + backupId
+                + "\"}}}");
+    assertThat(r.status()).as(r.raw()).isEqualTo(200);
+    return r.body().at("/instance/id").asText();
+  }
+
+  static JsonNode awaitActive(String id) {
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(250))
+        .untilAsserted(() -> assertThat(coffer.status(id)).hasValue("ACTIVE"));
+    return coffer.get(coffer.v1("/instances/" + id)).body().path("instance");
+  }
+
+  static JsonNode backup(String instanceId, String name, String extra) {
+    var r =
+        coffer.post(
+            coffer.v1("/backups"),
+            "{\"backup\":{\"name\":\""
+                + name
+                + "\",\"instance\":\""
+                + instanceId
+                + "\""
+                + extra
+                + "}}");
+    assertThat(r.status()).as(r.raw()).isEqualTo(202);
+    assertThat(r.body().at("/backup/status").asText()).isEqualTo("NEW");
+    String id = r.body().at("/backup/id").asText();
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () ->
+                !List.of("NEW", "BUILDING")
+                    .contains(
+                        coffer
+                            .get(coffer.v1("/backups/" + id))
+                            .body()
+                            .at("/backup/status")
+                            .asText()));
+    JsonNode done = coffer.get(coffer.v1("/backups/" + id)).body().path("backup");
+    assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+    assertThat(done.path("checksum").asText()).hasSize(64);
+    assertThat(done.path("size_bytes").asLong()).isPositive();
+    assertThat(done.path("locationRef").asText()).startsWith("file:");
+    awaitActive(instanceId);
+    return done;
+  }
+
+  static String url(JsonNode instance, String prefix, String db) {
+    return prefix
+        + instance.at("/endpoint/host").asText()
+        + ":"
+        + instance.at("/endpoint/port").asInt()
+        + "/"
+        + db;
+  }
+
+  static void sql(String url, String user, String password, String statement) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, user, password);
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    }
+  }
+
+  static List<Integer> ids(String url, String user, String password) throws Exception {
+    List<Integer> ids = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(url, user, password);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select id from t order by id")) {
+      while (rs.next()) {
+        ids.add(rs.getInt(1));
+      }
+    }
+    return ids;
+  }
+
+  @Test
+  void aMariaDbChainOfFullAndTwoIncrementalsRestoresEveryStep() throws Exception {
+    String source =
+        createInstance(
+            "shop",
+            "mariadb",
+            "\"databases\":[{\"name\":\"shop\"}],\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\",\"databases\":[{\"name\":\"shop\"}]}],");
+    String url = url(awaitActive(source), "jdbc:mariadb://", "shop");
+    sql(url, "app", "Secret-1", "create table t (id int primary key)");
+    sql(url, "app", "Secret-1", "insert into t values (1)");
+    JsonNode full = backup(source, "full", "");
+    sql(url, "app", "Secret-1", "insert into t values (2)");
+    JsonNode inc1 = backup(source, "inc1", ",\"incremental\":1");
+    assertThat(inc1.path("parent_id").asText()).isEqualTo(full.path("id").asText());
+    sql(url, "app", "Secret-1", "insert into t values (3)");
+    JsonNode inc2 = backup(source, "inc2", ",\"parent_id\":\"" + inc1.path("id").asText() + "\"");
+    sql(url, "app", "Secret-1", "insert into t values (4)");
+
+    String restored = restore("shop-restored", inc2.path("id").asText());
+    assertThat(ids(url(awaitActive(restored), "jdbc:mariadb://", "shop"), "app", "Secret-1"))
+        .containsExactly(1, 2, 3);
+    String fromFull = restore("shop-full", full.path("id").asText());
+    assertThat(ids(url(awaitActive(fromFull), "jdbc:mariadb://", "shop"), "app", "Secret-1"))
+        .containsExactly(1);
+
+    assertThat(coffer.get(coffer.v1("/instances/" + source + "/backups")).body().path("backups"))
+        .hasSize(3);
+    // Deleting the full backup deletes the incrementals built on it.
+    assertThat(coffer.delete(coffer.v1("/backups/" + full.path("id").asText())).status())
+        .isEqualTo(202);
+    assertThat(coffer.get(coffer.v1("/backups/" + inc2.path("id").asText())).status())
+        .isEqualTo(404);
+    List<String> deleted =
+        List.of(full.path("id").asText(), inc1.path("id").asText(), inc2.path("id").asText());
+    try (Stream<Path> left = Files.walk(coffer.home.resolve("backups"))) {
+      assertThat(left.map(Path::toString).filter(p -> deleted.stream().anyMatch(p::contains)))
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void aPostgresBackupRestoresRowsWrittenBeforeItAndRefusesIncrementals() throws Exception {
+    String source =
+        createInstance(
+            "ledger",
+            "postgresql",
+            "\"databases\":[{\"name\":\"ledger\"}],\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\",\"databases\":[{\"name\":\"ledger\"}]}],");
+    String url = url(awaitActive(source), "jdbc:postgresql://", "ledger");
+    sql(url, "app", "Secret-1", "create table t (id int primary key)");
+    sql(url, "app", "Secret-1", "insert into t values (1)");
+    JsonNode full = backup(source, "pg-full", "");
+    sql(url, "app", "Secret-1", "insert into t values (2)");
+    var incremental =
+        coffer.post(
+            coffer.v1("/backups"),
+            "{\"backup\":{\"name\":\"pg-inc\",\"instance\":\"" + source + "\",\"incremental\":1}}");
+    assertThat(incremental.status()).isEqualTo(400);
+    assertThat(incremental.body().at("/badRequest/message").asText())
+        .contains("'postgresql' datastore");
+
+    String restored = restore("ledger-restored", full.path("id").asText());
+    assertThat(ids(url(awaitActive(restored), "jdbc:postgresql://", "ledger"), "app", "Secret-1"))
+        .containsExactly(1);
+  }
+
+  @Test
+  void aRedisBackupRestoresKeysAndUsersAndATamperedBackupIsRefused() throws Exception {
+    String source =
+        createInstance(
+            "cache", "redis", "\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\"}],");
+    JsonNode instance = awaitActive(source);
+    try (Jedis jedis =
+        new Jedis(instance.at("/endpoint/host").asText(), instance.at("/endpoint/port").asInt())) {
+      jedis.auth("app", "Secret-1");
+      for (int i = 0; i < 1000; i++) {
+        jedis.set("k" + i, "v" + i);
+      }
+    }
+    JsonNode full = backup(source, "rdb", "");
+    String restored = restore("cache-restored", full.path("id").asText());
+    JsonNode copy = awaitActive(restored);
+    try (Jedis jedis =
+        new Jedis(copy.at("/endpoint/host").asText(), copy.at("/endpoint/port").asInt())) {
+      jedis.auth("app", "Secret-1");
+      assertThat(jedis.dbSize()).isEqualTo(1000);
+      assertThat(jedis.get("k999")).isEqualTo("v999");
+    }
+
+    // Flip one byte in the middle of the stored object: the restore must refuse it.
+    Path object;
+    try (Stream<Path> files = Files.walk(coffer.home.resolve("backups"))) {
+      object =
+          files
+              .filter(p -> p.toString().endsWith(full.path("id").asText() + ".backup"))
+              .findFirst()
+              .orElseThrow();
+    }
+    try (RandomAccessFile file = new RandomAccessFile(object.toFile(), "rw")) {
+      long middle = file.length() / 2;
+      file.seek(middle);
+      int b = file.read();
+      file.seek(middle);
+      file.write(b ^ 0xff);
+    }
+    String tampered = restore("cache-tampered", full.path("id").asText());
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(250))
+        .untilAsserted(() -> assertThat(coffer.status(tampered)).hasValue("ERROR"));
+    assertThat(
+            coffer
+                .get(coffer.v1("/instances/" + tampered))
+                .body()
+                .at("/instance/fault/message")
+                .asText())
+        .containsIgnoringCase("backup");
+  }
+
+  @Test
+  void restoringAnUnknownBackupIs404AndBackupsOfUnknownInstances404() {
+    var r =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\"x\",\"flavorRef\":\"1\",\"restorePoint\":{\"backupRef\":\"nosuch\"}}}");
+    assertThat(r.status()).isEqualTo(404);
+    var b =
+        coffer.post(coffer.v1("/backups"), "{\"backup\":{\"name\":\"b\",\"instance\":\"nosuch\"}}");
+    assertThat(b.status()).isEqualTo(404);
+    var missing = coffer.post(coffer.v1("/backups"), "{\"backup\":{\"name\":\"b\"}}");
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.body().at("/badRequest/message").asText()).isEqualTo("instance is missing.");
+  }
+}
