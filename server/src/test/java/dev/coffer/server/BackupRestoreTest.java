@@ -257,6 +257,54 @@ class BackupRestoreTest {
   }
 
   @Test
+  void aBackupCutOffByTheAgentDyingEndsFailedAndTheInstanceReturnsToActive() throws Exception {
+    String source = createInstance("cutoff", "mariadb", "");
+    awaitActive(source);
+    var r =
+        coffer.post(
+            coffer.v1("/backups"),
+            "{\"backup\":{\"name\":\"cut\",\"instance\":\"" + source + "\"}}");
+    String id = r.body().at("/backup/id").asText();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () ->
+                coffer
+                    .get(coffer.v1("/backups/" + id))
+                    .body()
+                    .at("/backup/status")
+                    .asText()
+                    .equals("BUILDING"));
+    assertThat(coffer.status(source)).hasValue("BACKUP");
+    long agent =
+        Long.parseLong(
+            Files.readString(coffer.home.resolve("instances").resolve(source).resolve("agent.pid"))
+                .strip());
+    ProcessHandle.of(agent).orElseThrow().destroyForcibly();
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () ->
+                coffer
+                    .get(coffer.v1("/backups/" + id))
+                    .body()
+                    .at("/backup/status")
+                    .asText()
+                    .equals("FAILED"));
+    assertThat(coffer.get(coffer.v1("/backups/" + id)).body().at("/backup/fault/message").asText())
+        .contains("interrupted");
+    awaitActive(source);
+    Path store = coffer.home.resolve("backups");
+    if (Files.exists(store)) {
+      try (Stream<Path> files = Files.walk(store)) {
+        assertThat(files.map(Path::toString).filter(p -> p.endsWith(id + ".backup"))).isEmpty();
+      }
+    }
+  }
+
+  @Test
   void restoringAnUnknownBackupIs404AndBackupsOfUnknownInstances404() {
     var r =
         coffer.post(

@@ -15,7 +15,10 @@ public interface CommandRepository {
   /** Records the result once and erases the payload (it may hold passwords). */
   boolean complete(String instanceId, String id, CommandResult result, String resultJson);
 
-  /** Commands a dead agent received but never answered go back to PENDING. */
+  /**
+   * Commands a dead agent received but never answered go back to PENDING, except backups, which
+   * fail (a backup is never resumed halfway).
+   */
   int requeueDelivered(String instanceId);
 
   void cancel(String id);

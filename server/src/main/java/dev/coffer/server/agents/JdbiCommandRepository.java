@@ -98,12 +98,22 @@ public final class JdbiCommandRepository implements CommandRepository {
 
   @Override
   public int requeueDelivered(String instanceId) {
-    return jdbi.withHandle(
-        h ->
-            h.createUpdate(
-                    "update agent_commands set state = 'PENDING' where instance_id = ? and state = 'DELIVERED'")
-                .bind(0, instanceId)
-                .execute());
+    return jdbi.inTransaction(
+        h -> {
+          // A backup cut off by a dying agent is not resumed: it ends FAILED with this reason and
+          // the operator takes a new one (the partial upload never became a visible object).
+          h.createUpdate(
+                  "update agent_commands set state = 'DONE', payload = null, error_kind = 'ENGINE_FAILURE',"
+                      + " error = 'the backup was interrupted because the guest agent stopped',"
+                      + " completed_at = ? where instance_id = ? and state = 'DELIVERED' and type = 'BACKUP'")
+              .bind(0, Timestamp.from(Instant.now()))
+              .bind(1, instanceId)
+              .execute();
+          return h.createUpdate(
+                  "update agent_commands set state = 'PENDING' where instance_id = ? and state = 'DELIVERED'")
+              .bind(0, instanceId)
+              .execute();
+        });
   }
 
   @Override
