@@ -110,6 +110,44 @@ class TroveClientTest {
     ok("database", "db", "delete", id, "sales");
     assertThat(ok("database", "root", "enable", id)).contains("root");
 
+    ok("database", "backup", "create", "bk1", "--instance", "trove-db", "--description", "nightly");
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                ok("database", "backup", "show", "bk1", "-f", "value", "-c", "status")
+                    .strip()
+                    .equals("COMPLETED"));
+    assertThat(ok("database", "backup", "list")).contains("bk1").contains("COMPLETED");
+    assertThat(ok("database", "backup", "list", "instance", "trove-db")).contains("bk1");
+    ok(
+        "database",
+        "instance",
+        "create",
+        "trove-restored",
+        "--flavor",
+        "m1.tiny",
+        "--size",
+        "1",
+        "--datastore",
+        "mariadb",
+        "--datastore-version",
+        "10.11",
+        "--backup",
+        "bk1");
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                ok("database", "instance", "show", "trove-restored", "-f", "value", "-c", "status")
+                    .strip()
+                    .equals("ACTIVE"));
+    assertThat(ok("database", "db", "list", "trove-restored")).contains("appdb");
+    ok("database", "instance", "delete", "trove-restored");
+    ok("database", "backup", "delete", "bk1");
+
     ok("database", "instance", "delete", "trove-db");
     await()
         .atMost(Duration.ofMinutes(1))
