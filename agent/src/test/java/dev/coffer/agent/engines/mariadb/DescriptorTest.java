@@ -35,7 +35,7 @@ class DescriptorTest {
   }
 
   @Test
-  void mariaDbDeclaresUsersDatabasesHostsAndRoot() {
+  void mariaDbDeclaresUsersDatabasesHostsRootAndBackups() {
     assertThat(mariaDb.name()).isEqualTo("mariadb");
     assertThat(mariaDb.defaultPort()).isEqualTo(3306);
     assertThat(mariaDb.capabilities())
@@ -44,7 +44,9 @@ class DescriptorTest {
             Capability.USERS,
             Capability.USER_ACCESS,
             Capability.USER_HOSTS,
-            Capability.ROOT);
+            Capability.ROOT,
+            Capability.BACKUP,
+            Capability.INCREMENTAL_BACKUP);
     assertThat(mariaDb.reservedUsers())
         .containsExactlyInAnyOrder("os_admin", "root", "mariadb.sys");
     assertThat(mariaDb.reservedDatabases())

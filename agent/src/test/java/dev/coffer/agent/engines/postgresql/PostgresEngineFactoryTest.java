@@ -27,7 +27,11 @@ class PostgresEngineFactoryTest {
     assertThat(descriptor.defaultPort()).isEqualTo(5432);
     assertThat(descriptor.capabilities())
         .containsExactlyInAnyOrder(
-            Capability.DATABASES, Capability.USERS, Capability.USER_ACCESS, Capability.ROOT);
+            Capability.DATABASES,
+            Capability.USERS,
+            Capability.USER_ACCESS,
+            Capability.ROOT,
+            Capability.BACKUP);
     assertThat(descriptor.reservedUsers()).containsExactlyInAnyOrder("os_admin", "postgres");
     assertThat(descriptor.reservedDatabases())
         .containsExactlyInAnyOrder("postgres", "template0", "template1");

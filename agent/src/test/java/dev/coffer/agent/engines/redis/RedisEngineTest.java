@@ -73,7 +73,7 @@ class RedisEngineTest {
     assertThat(descriptor.name()).isEqualTo("redis");
     assertThat(descriptor.defaultPort()).isEqualTo(6379);
     assertThat(descriptor.capabilities())
-        .containsExactlyInAnyOrder(Capability.USERS, Capability.ROOT);
+        .containsExactlyInAnyOrder(Capability.USERS, Capability.ROOT, Capability.BACKUP);
     assertThat(descriptor.reservedUsers()).containsExactlyInAnyOrder("default", "os_admin", "root");
     assertThat(descriptor.rootUser()).isEqualTo("root");
   }
