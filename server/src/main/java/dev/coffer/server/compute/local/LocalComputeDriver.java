@@ -43,6 +43,7 @@ public final class LocalComputeDriver implements ComputeDriver {
   private final String controlPlaneUrl;
   private final Optional<String> engineUser;
   private final ObjectMapper json;
+  private final Path classArchive;
 
   public LocalComputeDriver(
       Path home,
@@ -67,6 +68,58 @@ public final class LocalComputeDriver implements ComputeDriver {
     }
     engineUser.ifPresent(OsProcesses::ensureSystemUser);
     this.volumes = new Volumes(home.resolve("volumes"), loopVolumes);
+    this.classArchive = home.resolve("cache").resolve(archiveName(agentJar));
+    Thread archiver = new Thread(this::buildClassArchive, "agent-class-archive");
+    archiver.setDaemon(true);
+    archiver.start();
+  }
+
+  /** One archive per agent jar build: a new jar gets a new archive. */
+  private static String archiveName(Path jar) {
+    try {
+      return "agent-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).toMillis() + ".jsa";
+    } catch (IOException e) {
+      return "agent-unknown.jsa";
+    }
+  }
+
+  /**
+   * Builds the agents' class-data archive once (a warm-up run with {@code
+   * -XX:ArchiveClassesAtExit}); agents started after it exists start about twice as fast.
+   */
+  private void buildClassArchive() {
+    if (Files.exists(classArchive)) {
+      return;
+    }
+    try {
+      Files.createDirectories(classArchive.getParent());
+      try (Stream<Path> old = Files.list(classArchive.getParent())) {
+        old.filter(p -> p.getFileName().toString().contains(".jsa"))
+            .forEach(p -> p.toFile().delete());
+      }
+      Path building = classArchive.resolveSibling(classArchive.getFileName() + ".building");
+      OsProcesses.run(
+          List.of(
+              javaBinary(),
+              "-XX:ArchiveClassesAtExit=" + building,
+              "-Dlogback.configurationFile=coffer-agent-logback.xml",
+              "-jar",
+              agentJar.toString(),
+              "--warmup"),
+          Optional.empty(),
+          Duration.ofMinutes(2),
+          Map.of());
+      if (Files.exists(building)) {
+        Files.move(building, classArchive, StandardCopyOption.ATOMIC_MOVE);
+        log.info("event=agent_class_archive_ready path={}", classArchive);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("event=agent_class_archive_failed error=\"{}\"", e.getMessage());
+    }
+  }
+
+  private static String javaBinary() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   public boolean usesLoopVolumes() {
@@ -120,10 +173,12 @@ public final class LocalComputeDriver implements ComputeDriver {
       if (agentPid(launch.instanceId()).isPresent()) {
         return new Placement(config.port(), config.secret(), false);
       }
-      List<String> command =
+      List<String> command = new java.util.ArrayList<>(List.of("setsid", javaBinary()));
+      if (Files.exists(classArchive)) {
+        command.add("-XX:SharedArchiveFile=" + classArchive);
+      }
+      command.addAll(
           List.of(
-              "setsid",
-              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
               "-Xmx96m",
               "-XX:+UseSerialGC",
               "-XX:TieredStopAtLevel=1",
@@ -133,7 +188,7 @@ public final class LocalComputeDriver implements ComputeDriver {
               "-Dlogback.configurationFile=coffer-agent-logback.xml",
               "-jar",
               agentJar.toString(),
-              configFile.toString());
+              configFile.toString()));
       Process process =
           OsProcesses.spawn(command, Optional.empty(), dir.resolve("agent.log"), Map.of());
       Files.writeString(dir.resolve("agent.pid"), Long.toString(process.pid()));
