@@ -9,7 +9,7 @@ import java.util.Objects;
 
 /**
  * How a backup's bytes are stored: compressed, then encrypted with the backup's {@link DataKey}
- * (AES-256-GCM in authenticated 1 MiB frames), and checksummed (SHA-256 of the stored bytes).
+ * (AES-256-GCM in authenticated 64 KiB frames), and checksummed (SHA-256 of the stored bytes).
  * Everything streams; memory use is a few frames whatever the backup's size. The layout is
  * described in {@link EnvelopeFormat}.
  */

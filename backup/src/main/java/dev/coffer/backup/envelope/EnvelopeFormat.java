@@ -27,7 +27,7 @@ final class EnvelopeFormat {
   static final int TAG_BYTES = 16;
   static final int FRAME_HEADER_BYTES = 1 + 4;
   static final int FLAG_LAST = 1;
-  static final int DEFAULT_FRAME_BYTES = 1 << 20;
+  static final int DEFAULT_FRAME_BYTES = 1 << 16;
   static final int MAX_FRAME_BYTES = 16 << 20;
 
   private EnvelopeFormat() {}

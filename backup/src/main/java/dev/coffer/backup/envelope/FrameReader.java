@@ -38,6 +38,7 @@ final class FrameReader extends InputStream {
   private BackupIntegrityException failure;
 
   FrameReader(InputStream source, DataKey dataKey, String expectedChecksum) throws IOException {
+    JitWarmup.ensureDone();
     this.source = source;
     this.key = dataKey.secretKey();
     this.expectedChecksum = expectedChecksum.strip().toLowerCase(java.util.Locale.ROOT);

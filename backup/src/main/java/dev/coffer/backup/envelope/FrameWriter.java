@@ -17,6 +17,7 @@ import javax.crypto.SecretKey;
  */
 final class FrameWriter extends OutputStream {
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int CIPHER_CHUNK_BYTES = 1 << 13;
 
   private final OutputStream sink;
   private final SecretKey key;
@@ -34,6 +35,7 @@ final class FrameWriter extends OutputStream {
 
   FrameWriter(OutputStream sink, DataKey dataKey, Compression compression, int frameBytes)
       throws IOException {
+    JitWarmup.ensureDone();
     this.sink = sink;
     this.key = dataKey.secretKey();
     this.plain = new byte[frameBytes];
@@ -106,7 +108,14 @@ final class FrameWriter extends OutputStream {
     int length;
     try {
       EnvelopeFormat.init(cipher, Cipher.ENCRYPT_MODE, key, header, index, flags);
-      length = cipher.doFinal(plain, 0, filled, sealed, 0);
+      // Many small calls rather than one big one: the JIT swaps in the CPU's AES and GHASH
+      // instructions only once these call sites are hot, which a few large calls never make them.
+      length = 0;
+      for (int off = 0; off < filled; off += CIPHER_CHUNK_BYTES) {
+        length +=
+            cipher.update(plain, off, Math.min(CIPHER_CHUNK_BYTES, filled - off), sealed, length);
+      }
+      length += cipher.doFinal(plain, filled, 0, sealed, length);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot encrypt backup frame " + index, e);
     }
