@@ -50,9 +50,10 @@ public interface BackupStore extends AutoCloseable {
   String locationRef(String key);
 
   /**
-   * Removes what writers that died mid-write left behind (temporary files, unfinished multipart
-   * uploads) if started longer than {@code olderThan} ago, and returns how many were removed. Such
-   * leftovers are never visible as objects; this only reclaims their space.
+   * Removes what writers that died mid-write left behind (temporary files not written to, or
+   * multipart uploads started, more than {@code olderThan} ago) and returns how many were removed.
+   * Such leftovers are never visible as objects; this only reclaims their space. Choose {@code
+   * olderThan} longer than any backup takes, or this cancels writes still in progress.
    */
   int purgeIncomplete(Duration olderThan) throws IOException;
 

@@ -113,6 +113,7 @@ public abstract class BackupStoreContract {
     AbortableOutputStream out = store().create(KEY);
     TestData.write(out, 12L * MIB, 4);
 
+    assertThat(leftovers()).as("bytes already sent to the store").isNotEmpty();
     assertThat(store().exists(KEY)).isFalse();
     assertThat(store().list("")).isEmpty();
 
