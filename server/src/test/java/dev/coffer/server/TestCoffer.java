@@ -39,26 +39,32 @@ public final class TestCoffer implements AutoCloseable {
   }
 
   public static TestCoffer start() throws IOException {
+    return start(Map.of());
+  }
+
+  /** A Coffer with extra settings (environment variables of the server), e.g. a backup store. */
+  public static TestCoffer start(Map<String, String> settings) throws IOException {
     Path base = Path.of("/tmp/coffer-it");
     Files.createDirectories(base);
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path home = Files.createTempDirectory(base, "home");
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
-    return start(home);
+    Coffer coffer = Coffer.start(config(home, settings));
+    IdentityService.BootstrapCredentials admin = coffer.identity().bootstrap().orElseThrow();
+    return new TestCoffer(coffer, home, admin.projectId(), admin.token());
   }
 
   public static ServerConfig config(Path home) {
-    return ServerConfig.fromEnvironment(
-            Map.of(
-                "COFFER_HOME",
-                home.toString(),
-                "COFFER_PORT",
-                "0",
-                "COFFER_ADDRESS_POOL",
-                "127.78",
-                "COFFER_AGENT_JAR",
-                System.getProperty("coffer.agent.jar")))
-        .withPort(0);
+    return config(home, Map.of());
+  }
+
+  static ServerConfig config(Path home, Map<String, String> settings) {
+    Map<String, String> env = new java.util.HashMap<>(settings);
+    env.put("COFFER_HOME", home.toString());
+    env.put("COFFER_PORT", "0");
+    env.putIfAbsent("COFFER_ADDRESS_POOL", "127.78");
+    env.put("COFFER_AGENT_JAR", System.getProperty("coffer.agent.jar"));
+    return ServerConfig.fromEnvironment(env).withPort(0);
   }
 
   public static TestCoffer start(Path home) {
