@@ -42,6 +42,9 @@ final class ApiException extends CliException {
     if (path.contains("/databases")) {
       return "check the name with 'coffer database list INSTANCE'";
     }
+    if (path.startsWith("/backups")) {
+      return "check the name with 'coffer backup list'";
+    }
     if (path.contains("/instances")) {
       return "check the id with 'coffer instance list'";
     }

@@ -41,6 +41,7 @@ final class Cli implements Runnable {
           LoginCommands.Login.class,
           LoginCommands.Logout.class,
           InstanceCommands.class,
+          BackupCommands.class,
           DatabaseCommands.class,
           UserCommands.class,
           RootCommands.class,

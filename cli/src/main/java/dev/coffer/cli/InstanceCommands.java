@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,16 +30,16 @@ final class InstanceCommands extends Cli.Group {
   @Command(
       name = "create",
       description = {
-        "Create an instance.",
-        "Each --user gets the databases listed after its second colon, else all --database ones."
+        "Create an instance, empty or restored from a backup.",
+        "Each --user gets the databases listed after its second colon, else all --database ones.",
+        "With --from-backup the datastore, databases and users come from the backup."
       })
   void create(
       @Parameters(paramLabel = "NAME") String name,
       @Option(
               names = "--datastore",
               paramLabel = "DATASTORE",
-              required = true,
-              description = "Engine, e.g. mariadb.")
+              description = "Engine, e.g. mariadb (required unless --from-backup is given).")
           String datastore,
       @Option(
               names = "--version",
@@ -68,6 +69,16 @@ final class InstanceCommands extends Cli.Group {
           boolean isPublic,
       @Option(names = "--allowed-cidr", paramLabel = "CIDR", description = "Allowed client range.")
           List<String> allowedCidrs,
+      @Option(
+              names = "--from-backup",
+              paramLabel = "BACKUP",
+              description = "Restore this backup (id or name) into the new instance.")
+          String fromBackup,
+      @Option(
+              names = "--restore-time",
+              paramLabel = "ISO8601",
+              description = "With --from-backup: restore to this point in time.")
+          String restoreTime,
       @Option(names = "--wait", description = "Wait until ACTIVE, showing progress.") boolean wait,
       @Option(
               names = "--timeout",
@@ -76,6 +87,23 @@ final class InstanceCommands extends Cli.Group {
               description = "Seconds to wait with --wait (default 600).")
           int timeoutSeconds) {
     List<String> dbNames = databases == null ? List.of() : databases;
+    if (fromBackup == null) {
+      if (datastore == null) {
+        throw usage("--datastore is required unless --from-backup is given");
+      }
+      if (restoreTime != null) {
+        throw usage("--restore-time needs --from-backup: the backup to start from");
+      }
+    } else {
+      if (!dbNames.isEmpty() || (users != null && !users.isEmpty())) {
+        throw usage(
+            "--database and --user cannot be used with --from-backup:"
+                + " the databases and users come from the backup");
+      }
+      if (datastore == null && version != null) {
+        throw usage("--version needs --datastore; with --from-backup both come from the backup");
+      }
+    }
     List<ObjectNode> newUsers = new ArrayList<>();
     if (users != null) {
       users.forEach(user -> newUsers.add(userSpec(user, dbNames)));
@@ -89,6 +117,15 @@ final class InstanceCommands extends Cli.Group {
       instance.put("flavorRef", FlavorCommands.idOf(found));
     }
     instance.putObject("volume").put("size", size);
+    if (fromBackup != null) {
+      ObjectNode restorePoint =
+          instance
+              .putObject("restorePoint")
+              .put("backupRef", BackupCommands.idOf(BackupCommands.find(api, fromBackup)));
+      if (restoreTime != null) {
+        restorePoint.put("restore_time", restoreTime);
+      }
+    }
     if (!dbNames.isEmpty()) {
       ArrayNode list = instance.putArray("databases");
       dbNames.forEach(db -> list.addObject().put("name", db));
@@ -96,16 +133,23 @@ final class InstanceCommands extends Cli.Group {
     if (!newUsers.isEmpty()) {
       instance.putArray("users").addAll(newUsers);
     }
-    ObjectNode store = instance.putObject("datastore").put("type", datastore);
-    if (version != null) {
-      store.put("version", version);
+    if (datastore != null) {
+      ObjectNode store = instance.putObject("datastore").put("type", datastore);
+      if (version != null) {
+        store.put("version", version);
+      }
     }
     ObjectNode access = instance.putObject("access").put("is_public", isPublic);
     if (allowedCidrs != null && !allowedCidrs.isEmpty()) {
       ArrayNode cidrs = access.putArray("allowed_cidrs");
       allowedCidrs.forEach(cidrs::add);
     }
-    JsonNode created = api.post("/instances", cli.object().set("instance", instance));
+    JsonNode created;
+    try {
+      created = api.post("/instances", cli.object().set("instance", instance));
+    } catch (ApiException e) {
+      throw fromBackup == null ? e : restoreRefused(e, fromBackup, restoreTime != null);
+    }
     String id = created.path("instance").path("id").asText();
     if (!wait) {
       cli.print(
@@ -119,6 +163,31 @@ final class InstanceCommands extends Cli.Group {
     JsonNode active =
         new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds)).untilActive(id, name);
     cli.print(active, out -> printInstance(out, active.path("instance")));
+  }
+
+  /**
+   * The server's refusal of a restore: when the message is about the backup, a hint about the
+   * backup instead of the instance (a 409 is then not a name in use, a 403 not a missing role).
+   */
+  private static CliException restoreRefused(
+      ApiException e, String backup, boolean withRestoreTime) {
+    String message = e.getMessage();
+    String hint = e.hint();
+    if (e.status() == 400 && withRestoreTime && message.contains("restore_time")) {
+      hint = "drop --restore-time to restore the backup as it was taken";
+    } else if (message.toLowerCase(Locale.ROOT).contains("backup")) {
+      hint =
+          switch (e.status()) {
+            case 403 -> "give a larger --size: the volume must hold the backup's data";
+            case 404 -> "check the backup with 'coffer backup list'";
+            case 409 ->
+                "wait until 'coffer backup show "
+                    + backup
+                    + "' says COMPLETED, or restore another backup";
+            default -> hint;
+          };
+    }
+    return new CliException(message, hint, e);
   }
 
   /** {@code name:password[:db1,db2]}; without a database list the user gets all new databases. */
@@ -281,7 +350,7 @@ final class InstanceCommands extends Cli.Group {
     return all;
   }
 
-  private static String nextMarker(JsonNode page) {
+  static String nextMarker(JsonNode page) {
     for (JsonNode link : page.path("links")) {
       if ("next".equals(link.path("rel").asText())) {
         Matcher matcher = MARKER.matcher(link.path("href").asText());

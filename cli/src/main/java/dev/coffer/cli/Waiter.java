@@ -7,8 +7,9 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 
 /**
- * Polls an instance every 500 ms until it is ACTIVE, ERROR or gone, showing its status and the
- * elapsed time on stderr: a repainted spinner line on a terminal, else one line per status change.
+ * Polls an instance every 500 ms until it is ACTIVE, ERROR or gone, or a backup until it is
+ * COMPLETED or FAILED, showing the status and the elapsed time on stderr: a repainted spinner line
+ * on a terminal, else one line per status change.
  */
 final class Waiter {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(500);
@@ -37,7 +38,36 @@ final class Waiter {
         if (status.equals("ERROR")) {
           throw failed(label, body.path("instance"));
         }
-        pause(started, label, status);
+        pause(started, label, status, "coffer instance show " + label);
+      }
+    }
+  }
+
+  /**
+   * Returns the last {@code GET /backups/{id}} body, whose status is COMPLETED; a FAILED backup
+   * ends the wait with its fault message.
+   */
+  JsonNode untilBackupCompleted(String id, String label) {
+    long started = System.nanoTime();
+    try (StatusDisplay display = display(label)) {
+      while (true) {
+        JsonNode body = api.get("/backups/" + ApiClient.segment(id));
+        String status = body.path("backup").path("status").asText("UNKNOWN");
+        display.show(status, elapsed(started));
+        if (status.equals("COMPLETED")) {
+          return body;
+        }
+        if (status.equals("FAILED")) {
+          String fault = body.path("backup").path("fault").path("message").asText("");
+          throw new CliException(
+              "backup " + label + " failed" + (fault.isEmpty() ? " (status FAILED)" : ": " + fault),
+              "see 'coffer backup show "
+                  + label
+                  + "'; remove it with 'coffer backup delete "
+                  + label
+                  + "'");
+        }
+        pause(started, label, status, "coffer backup show " + label);
       }
     }
   }
@@ -65,7 +95,7 @@ final class Waiter {
           throw failed(label, instance);
         }
         sawOtherStatus |= !status.equals("ERROR");
-        pause(started, label, status);
+        pause(started, label, status, "coffer instance show " + label);
       }
     }
   }
@@ -81,17 +111,20 @@ final class Waiter {
             + "'");
   }
 
-  private void pause(long started, String label, String status) {
+  /**
+   * @param showCommand the command that shows the awaited thing, for the hints
+   */
+  private void pause(long started, String label, String status, String showCommand) {
     if (elapsed(started).compareTo(timeout) >= 0) {
       throw new CliException(
           "gave up waiting for " + label + " after " + timeout.toSeconds() + " s; it is " + status,
-          "check it with 'coffer instance show " + label + "', or wait longer with --timeout");
+          "check it with '" + showCommand + "', or wait longer with --timeout");
     }
     try {
       Thread.sleep(POLL_INTERVAL.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new CliException("interrupted", "check it with 'coffer instance show " + label + "'");
+      throw new CliException("interrupted", "check it with '" + showCommand + "'");
     }
   }
 
@@ -110,7 +143,7 @@ final class Waiter {
         : new LineDisplay(cli.err, label);
   }
 
-  /** Where the status of the instance being waited for is shown. */
+  /** Where the status of the instance or backup being waited for is shown. */
   private interface StatusDisplay extends AutoCloseable {
     void show(String status, Duration elapsed);
 

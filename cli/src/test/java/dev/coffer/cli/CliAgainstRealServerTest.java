@@ -49,7 +49,8 @@ class CliAgainstRealServerTest {
   }
 
   @Test
-  void anOperatorLogsInCreatesAnInstanceWithWaitManagesUsersAndDeletesIt(@TempDir Path config) {
+  void anOperatorLogsInCreatesAnInstanceManagesUsersBacksItUpRestoresTheBackupAndDeletesAll(
+      @TempDir Path config) {
     CliRunner cli = new CliRunner(config.resolve("config.json"));
     cli.env.put("COFFER_PASSWORD", admin.password());
     var login = cli.run("login", "--url", coffer.apiUrl(), "--username", "admin");
@@ -91,6 +92,39 @@ class CliAgainstRealServerTest {
     var unsupported = cli.run("database", "create", "cache", "sales");
     assertThat(unsupported.exitCode()).isEqualTo(1);
     assertThat(unsupported.err()).contains("not supported for the 'redis' datastore");
+
+    var backup = cli.run("backup", "create", "cache", "nightly", "--wait", "--timeout", "180");
+    assertThat(backup.exitCode()).as(backup.out() + backup.err()).isZero();
+    assertThat(backup.out()).contains("COMPLETED", "checksum", "size_bytes", "locationRef");
+    assertThat(cli.run("backup", "list", "--instance", "cache").out())
+        .contains("nightly")
+        .contains("COMPLETED");
+
+    var restored =
+        cli.run(
+            "instance",
+            "create",
+            "cache-copy",
+            "--from-backup",
+            "nightly",
+            "--flavor",
+            "m1.tiny",
+            "--size",
+            "1",
+            "--wait",
+            "--timeout",
+            "180");
+    assertThat(restored.exitCode()).as(restored.out() + restored.err()).isZero();
+    assertThat(restored.out()).contains("ACTIVE").contains("redis");
+    // The users came from the backup.
+    assertThat(cli.run("user", "list", "cache-copy").out()).contains("bob").contains("app");
+
+    var backupDeleted = cli.run("backup", "delete", "nightly");
+    assertThat(backupDeleted.exitCode()).as(backupDeleted.err()).isZero();
+    assertThat(backupDeleted.out()).contains("Deleted backup nightly");
+    assertThat(cli.run("backup", "list").out()).doesNotContain("nightly");
+    assertThat(cli.run("instance", "delete", "cache-copy", "--wait", "--timeout", "120").exitCode())
+        .isZero();
 
     var deleted = cli.run("instance", "delete", "cache", "--wait", "--timeout", "120");
     assertThat(deleted.exitCode()).as(deleted.out() + deleted.err()).isZero();

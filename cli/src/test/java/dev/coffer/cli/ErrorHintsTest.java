@@ -108,7 +108,9 @@ class ErrorHintsTest {
             ":hunter2");
 
     assertThat(missing.exitCode()).isEqualTo(2);
-    assertThat(missing.err()).contains("--datastore", "hint: see 'coffer instance create --help'");
+    // --datastore is checked after parsing: --from-backup can stand in for it.
+    assertThat(missing.err())
+        .contains("--flavor", "--size", "hint: see 'coffer instance create --help'");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(badUser.exitCode()).isEqualTo(2);
     assertThat(badUser.err()).doesNotContain("hunter2");

@@ -1,5 +1,6 @@
 package dev.coffer.cli;
 
+import static dev.coffer.cli.Bodies.BK1;
 import static dev.coffer.cli.Bodies.ID;
 import static dev.coffer.cli.Bodies.OTHER_ID;
 import static dev.coffer.cli.Bodies.P;
@@ -305,5 +306,211 @@ class InstanceCommandsTest {
     CliRunner.Result result = cli.run("instance", "list", "--limit", "1");
 
     assertThat(result.out()).contains("coffer instance list --marker " + ID);
+  }
+
+  @Test
+  void createFromABackupNameSendsItsIdAsRestorePointAndNoDatastore() throws Exception {
+    server
+        .on("GET", P + "/flavors/2", 200, Bodies.FLAVOR_2)
+        .on("GET", P + "/backups/nightly", 404, Bodies.notFound("Backup nightly"))
+        .on("GET", P + "/backups", 200, Bodies.backups(BK1, "nightly"))
+        .on("GET", P + "/backups/" + BK1, 200, Bodies.backup(BK1, "nightly", "COMPLETED", null))
+        .on("POST", P + "/instances", 200, Bodies.instance(OTHER_ID, "db1-copy", "BUILD"));
+
+    CliRunner.Result result =
+        cli.run(
+            "instance",
+            "create",
+            "db1-copy",
+            "--from-backup",
+            "nightly",
+            "--flavor",
+            "2",
+            "--size",
+            "2");
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(server.calls())
+        .containsExactly(
+            "GET " + P + "/flavors/2",
+            "GET " + P + "/backups/nightly",
+            "GET " + P + "/backups",
+            "GET " + P + "/backups/" + BK1,
+            "POST " + P + "/instances");
+    assertThat(mapper.readTree(server.last("POST", P + "/instances").body()))
+        .isEqualTo(
+            mapper.readTree(
+                """
+                {"instance":{"name":"db1-copy","flavorRef":2,"volume":{"size":2},
+                 "restorePoint":{"backupRef":"%s"},"access":{"is_public":false}}}
+                """
+                    .formatted(BK1)));
+    assertThat(result.out()).contains(OTHER_ID, "BUILD");
+  }
+
+  @Test
+  void createFromABackupKeepsAGivenDatastoreForTheServerToCheck() throws Exception {
+    server
+        .on("GET", P + "/flavors/2", 200, Bodies.FLAVOR_2)
+        .on("GET", P + "/backups/" + BK1, 200, Bodies.backup(BK1, "nightly", "COMPLETED", null))
+        .on("POST", P + "/instances", 200, Bodies.instance(OTHER_ID, "db1-copy", "BUILD"));
+
+    CliRunner.Result result =
+        cli.run(
+            "instance",
+            "create",
+            "db1-copy",
+            "--from-backup",
+            BK1,
+            "--datastore",
+            "mariadb",
+            "--flavor",
+            "2",
+            "--size",
+            "1");
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(mapper.readTree(server.last("POST", P + "/instances").body()))
+        .isEqualTo(
+            mapper.readTree(
+                """
+                {"instance":{"name":"db1-copy","flavorRef":2,"volume":{"size":1},
+                 "restorePoint":{"backupRef":"%s"},"datastore":{"type":"mariadb"},
+                 "access":{"is_public":false}}}
+                """
+                    .formatted(BK1)));
+  }
+
+  @Test
+  void createFromABackupPassesTheRestoreTimeOnAndShowsTheServersRefusal() throws Exception {
+    server
+        .on("GET", P + "/flavors/2", 200, Bodies.FLAVOR_2)
+        .on("GET", P + "/backups/" + BK1, 200, Bodies.backup(BK1, "nightly", "COMPLETED", null))
+        .on(
+            "POST",
+            P + "/instances",
+            400,
+            """
+            {"badRequest":{"code":400,"message":"Validation error: instance['restorePoint']\
+            ['restore_time'] is not supported by this Coffer yet (point-in-time recovery)"}}
+            """);
+
+    CliRunner.Result result =
+        cli.run(
+            "instance",
+            "create",
+            "db1-copy",
+            "--from-backup",
+            BK1,
+            "--restore-time",
+            "2026-11-24T23:00:00Z",
+            "--flavor",
+            "2",
+            "--size",
+            "1");
+
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(
+            mapper
+                .readTree(server.last("POST", P + "/instances").body())
+                .path("instance")
+                .path("restorePoint"))
+        .isEqualTo(
+            mapper.readTree(
+                """
+                {"backupRef":"%s","restore_time":"2026-11-24T23:00:00Z"}
+                """
+                    .formatted(BK1)));
+    assertThat(result.err())
+        .contains("error: Validation error: instance['restorePoint']['restore_time'] is not")
+        .contains("hint: drop --restore-time");
+  }
+
+  @Test
+  void createFromABackupThatIsNotCompletedSaysToWaitForIt() {
+    server
+        .on("GET", P + "/flavors/2", 200, Bodies.FLAVOR_2)
+        .on("GET", P + "/backups/" + BK1, 200, Bodies.backup(BK1, "nightly", "BUILDING", null))
+        .on(
+            "POST",
+            P + "/instances",
+            409,
+            "{\"conflict\":{\"code\":409,\"message\":\"Unable to create instance because backup "
+                + BK1
+                + " is not completed. Actual state: BUILDING.\"}}");
+
+    CliRunner.Result result =
+        cli.run("instance", "create", "c", "--from-backup", BK1, "--flavor", "2", "--size", "1");
+
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err())
+        .contains("is not completed")
+        .contains("hint: wait until 'coffer backup show " + BK1 + "' says COMPLETED")
+        .doesNotContain("name is already in use");
+  }
+
+  @Test
+  void createFromABackupRefusesUsersAndDatabasesWithoutCallingTheServer() {
+    CliRunner.Result withUser =
+        cli.run(
+            "instance",
+            "create",
+            "db1-copy",
+            "--from-backup",
+            "nightly",
+            "--flavor",
+            "2",
+            "--size",
+            "1",
+            "--user",
+            "app:Secret-1");
+    CliRunner.Result withDatabase =
+        cli.run(
+            "instance",
+            "create",
+            "db1-copy",
+            "--from-backup",
+            "nightly",
+            "--flavor",
+            "2",
+            "--size",
+            "1",
+            "--database",
+            "sales");
+
+    for (CliRunner.Result result : new CliRunner.Result[] {withUser, withDatabase}) {
+      assertThat(result.exitCode()).isEqualTo(2);
+      assertThat(result.err())
+          .contains("--database and --user cannot be used with --from-backup")
+          .contains("come from the backup")
+          .contains("coffer instance create --help")
+          .doesNotContain("Secret-1");
+    }
+    assertThat(server.requests()).isEmpty();
+  }
+
+  @Test
+  void createNeedsADatastoreUnlessRestoringAndARestoreTimeNeedsABackup() {
+    CliRunner.Result noDatastore =
+        cli.run("instance", "create", "db1", "--flavor", "2", "--size", "1");
+    CliRunner.Result timeWithoutBackup =
+        cli.run(
+            "instance",
+            "create",
+            "db1",
+            "--datastore",
+            "mariadb",
+            "--restore-time",
+            "2026-11-24T23:00:00Z",
+            "--flavor",
+            "2",
+            "--size",
+            "1");
+
+    assertThat(noDatastore.exitCode()).isEqualTo(2);
+    assertThat(noDatastore.err()).contains("--datastore is required unless --from-backup");
+    assertThat(timeWithoutBackup.exitCode()).isEqualTo(2);
+    assertThat(timeWithoutBackup.err()).contains("--restore-time needs --from-backup");
+    assertThat(server.requests()).isEmpty();
   }
 }

@@ -1,0 +1,294 @@
+package dev.coffer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code coffer backup ...}: back up instances, list, show and delete their backups. */
+@Command(name = "backup", description = "Create, list, show and delete backups of instances.")
+final class BackupCommands extends Cli.Group {
+  private static final Pattern UUID =
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+  private final Cli cli;
+
+  BackupCommands(Cli cli) {
+    this.cli = cli;
+  }
+
+  @Command(
+      name = "create",
+      description = {
+        "Back up an instance.",
+        "--incremental builds on the instance's latest completed backup, --parent on the one named."
+      })
+  void create(
+      @Parameters(paramLabel = "INSTANCE", description = "Instance id or name.") String instance,
+      @Parameters(paramLabel = "NAME", description = "Name of the new backup.") String name,
+      @Option(names = "--description", paramLabel = "TEXT", description = "What it is for.")
+          String description,
+      @Option(
+              names = "--incremental",
+              description = "Only what changed since the latest completed backup.")
+          boolean incremental,
+      @Option(
+              names = "--parent",
+              paramLabel = "BACKUP",
+              description = "Backup (id or name) this one builds on.")
+          String parent,
+      @Option(names = "--wait", description = "Wait until COMPLETED, showing progress.")
+          boolean wait,
+      @Option(
+              names = "--timeout",
+              paramLabel = "SECONDS",
+              defaultValue = "600",
+              description = "Seconds to wait with --wait (default 600).")
+          int timeoutSeconds) {
+    ApiClient api = cli.trove();
+    String instanceId = InstanceCommands.find(api, instance).path("id").asText();
+    ObjectNode backup = cli.object().put("name", name).put("instance", instanceId);
+    if (description != null) {
+      backup.put("description", description);
+    }
+    backup.put("incremental", incremental ? 1 : 0);
+    if (parent != null) {
+      backup.put("parent_id", idOf(find(api, parent)));
+    }
+    JsonNode created = api.post("/backups", cli.object().set("backup", backup));
+    if (!wait) {
+      cli.print(
+          created,
+          out -> {
+            printBackup(out, created.path("backup"));
+            out.println("Follow it with 'coffer backup show " + name + "' or pass --wait.");
+          });
+      return;
+    }
+    JsonNode completed =
+        new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds))
+            .untilBackupCompleted(idOf(created.path("backup")), name);
+    cli.print(completed, out -> printBackup(out, completed.path("backup")));
+  }
+
+  @Command(name = "list", description = "List backups, newest first.")
+  void list(
+      @Option(
+              names = "--instance",
+              paramLabel = "INSTANCE",
+              description = "Only the backups of this instance (id or name).")
+          String instance,
+      @Option(
+              names = "--datastore",
+              paramLabel = "DATASTORE",
+              description = "Only backups of this engine, e.g. mariadb.")
+          String datastore,
+      @Option(names = "--limit", paramLabel = "N", description = "At most this many.")
+          Integer limit,
+      @Option(names = "--marker", paramLabel = "ID", description = "Start after this backup.")
+          String marker) {
+    ApiClient api = cli.trove();
+    List<String> query = new ArrayList<>();
+    List<String> sameFilters = new ArrayList<>();
+    if (instance != null) {
+      query.add("instance_id=" + ApiClient.segment(instanceId(api, instance)));
+      sameFilters.add("--instance " + instance);
+    }
+    if (datastore != null) {
+      query.add("datastore=" + ApiClient.segment(datastore));
+      sameFilters.add("--datastore " + datastore);
+    }
+    if (limit != null) {
+      query.add("limit=" + limit);
+      sameFilters.add("--limit " + limit);
+    }
+    if (marker != null) {
+      query.add("marker=" + ApiClient.segment(marker));
+    }
+    JsonNode body = api.get("/backups" + (query.isEmpty() ? "" : "?" + String.join("&", query)));
+    cli.print(
+        body,
+        out -> {
+          Table table =
+              Table.of(
+                  "id",
+                  "name",
+                  "status",
+                  "instance_id",
+                  "parent_id",
+                  "datastore",
+                  "size",
+                  "created");
+          for (JsonNode backup : body.path("backups")) {
+            table.row(
+                backup.path("id").asText(),
+                backup.path("name").asText(""),
+                backup.path("status").asText(""),
+                backup.path("instance_id").asText(""),
+                backup.path("parent_id").asText(""),
+                datastore(backup),
+                gigabytes(backup),
+                backup.path("created").asText(""));
+          }
+          table.print(out);
+          String next = InstanceCommands.nextMarker(body);
+          if (next != null) {
+            sameFilters.add("--marker " + next);
+            out.println("More: coffer backup list " + String.join(" ", sameFilters));
+          }
+        });
+  }
+
+  @Command(name = "show", description = "Show a backup, by id or name.")
+  void show(@Parameters(paramLabel = "BACKUP", description = "Backup id or name.") String backup) {
+    JsonNode found = find(cli.trove(), backup);
+    cli.print(cli.object().set("backup", found), out -> printBackup(out, found));
+  }
+
+  @Command(
+      name = "delete",
+      description = {
+        "Delete a backup.",
+        "The incremental backups built on it are deleted with it: they cannot be restored alone."
+      })
+  void delete(
+      @Parameters(paramLabel = "BACKUP", description = "Backup id or name.") String backup) {
+    ApiClient api = cli.trove();
+    String id = idOf(find(api, backup));
+    try {
+      api.delete("/backups/" + ApiClient.segment(id));
+    } catch (ApiException e) {
+      if (e.status() != 422) {
+        throw e;
+      }
+      throw new CliException(
+          e.getMessage(),
+          "wait until 'coffer backup show "
+              + backup
+              + "' says COMPLETED or FAILED, then try again");
+    }
+    cli.done(
+        "Deleted backup "
+            + backup
+            + (backup.equals(id) ? "" : " (" + id + ")")
+            + " and any incremental backups built on it.");
+  }
+
+  /**
+   * Finds a backup by id, else by name, like the openstack client: {@code GET /backups/{x}}; on 404
+   * the list is searched by name and the one match fetched by id.
+   */
+  static JsonNode find(ApiClient api, String idOrName) {
+    try {
+      return api.get("/backups/" + ApiClient.segment(idOrName)).path("backup");
+    } catch (ApiException e) {
+      if (e.status() != 404) {
+        throw e;
+      }
+      List<String> ids = new ArrayList<>();
+      for (JsonNode backup : listAll(api)) {
+        if (idOrName.equals(backup.path("name").asText())) {
+          ids.add(backup.path("id").asText());
+        }
+      }
+      if (ids.isEmpty()) {
+        throw e;
+      }
+      if (ids.size() > 1) {
+        throw new CliException(
+            ids.size() + " backups are named " + idOrName + " (" + String.join(", ", ids) + ")",
+            "give the id instead of the name");
+      }
+      return api.get("/backups/" + ApiClient.segment(ids.get(0))).path("backup");
+    }
+  }
+
+  static String idOf(JsonNode backup) {
+    return backup.path("id").asText();
+  }
+
+  /**
+   * The instance's id. Backups outlive their instance, so an id the server no longer knows as an
+   * instance is still a valid filter; a name must resolve.
+   */
+  private static String instanceId(ApiClient api, String idOrName) {
+    try {
+      return InstanceCommands.find(api, idOrName).path("id").asText();
+    } catch (ApiException e) {
+      if (e.status() == 404 && UUID.matcher(idOrName).matches()) {
+        return idOrName;
+      }
+      throw e;
+    }
+  }
+
+  /** Every backup, following the {@code next} links of a paginated list. */
+  private static List<JsonNode> listAll(ApiClient api) {
+    List<JsonNode> all = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    String path = "/backups";
+    while (path != null) {
+      JsonNode page = api.get(path);
+      page.path("backups").forEach(all::add);
+      String next = InstanceCommands.nextMarker(page);
+      path = next != null && seen.add(next) ? "/backups?marker=" + next : null;
+    }
+    return all;
+  }
+
+  private static String datastore(JsonNode backup) {
+    return (backup.path("datastore").path("type").asText("")
+            + " "
+            + backup.path("datastore").path("version").asText(""))
+        .strip();
+  }
+
+  /**
+   * The server rounds the size to 0.0001 GB: shown without an exponent ({@code 1.0E-4}), and a
+   * small backup that rounds to 0 is not shown as empty.
+   */
+  private static String gigabytes(JsonNode backup) {
+    JsonNode size = backup.path("size");
+    if (!size.isNumber()) {
+      return "";
+    }
+    if (size.decimalValue().signum() == 0 && backup.path("size_bytes").asLong() > 0) {
+      return "< 0.0001 GB";
+    }
+    return size.decimalValue().stripTrailingZeros().toPlainString() + " GB";
+  }
+
+  static void printBackup(PrintStream out, JsonNode backup) {
+    Table.fields()
+        .field("id", backup.path("id").asText(""))
+        .field("name", backup.path("name").asText(""))
+        .field("description", backup.path("description").asText(""))
+        .field("status", backup.path("status").asText(""))
+        .field("instance_id", backup.path("instance_id").asText(""))
+        .field("parent_id", backup.path("parent_id").asText(""))
+        .field("datastore", datastore(backup))
+        .field("size", gigabytes(backup))
+        .field("size_bytes", backup.path("size_bytes").asText(""))
+        .field("checksum", backup.path("checksum").asText(""))
+        .field("locationRef", backup.path("locationRef").asText(""))
+        .field("created", backup.path("created").asText(""))
+        .field("updated", backup.path("updated").asText(""))
+        .field("verified_at", backup.path("verified_at").asText(""))
+        .field(
+            "restore_seconds",
+            backup.hasNonNull("restore_seconds")
+                ? backup.path("restore_seconds").asText() + " s"
+                : null)
+        .field("fault", backup.path("fault").path("message").asText(""))
+        .print(out);
+  }
+}
