@@ -113,7 +113,9 @@ public final class TaskRunner implements AutoCloseable {
           task.instanceId(),
           task.attempts(),
           (System.nanoTime() - started) / 1_000_000);
-    } catch (Exception e) {
+    } catch (Exception | LinkageError | AssertionError e) {
+      // LinkageError too: a task must end in a status, never leave a worker dead and the task
+      // RUNNING until the next restart.
       String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       boolean permanent = e instanceof PermanentFailure;
       boolean outOfTime = Instant.now().isAfter(task.deadline());
