@@ -10,10 +10,13 @@ import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
 import dev.coffer.server.backups.BackupRoutes;
+import dev.coffer.server.backups.BackupScheduler;
 import dev.coffer.server.backups.BackupService;
 import dev.coffer.server.backups.BackupTaskHandler;
 import dev.coffer.server.backups.BackupVault;
 import dev.coffer.server.backups.JdbiBackupRepository;
+import dev.coffer.server.backups.JdbiScheduleRepository;
+import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
 import dev.coffer.server.databases.DatabaseRoutes;
@@ -58,6 +61,7 @@ public final class Coffer implements AutoCloseable {
   private final InstanceRepository instances;
   private final ServerConfig config;
   private final BackupVault vault;
+  private final BackupScheduler scheduler;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -125,6 +129,8 @@ public final class Coffer implements AutoCloseable {
     BackupService backups = new BackupService(backupRepository, service, vault, tasks, json);
     tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
     tasks.register(List.of(new BackupTaskHandler(backupRepository, backups, vault, agents, json)));
+    JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
+    scheduler = new BackupScheduler(schedules, backups, instances);
     reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);
     api =
         new ApiServer(
@@ -136,12 +142,14 @@ public final class Coffer implements AutoCloseable {
                 new FlavorRoutes(flavors)::register,
                 new InstanceRoutes(service, backups)::register,
                 new BackupRoutes(backups, service, datastores)::register,
+                new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,
                 new AgentRoutes(agents)::register));
     api.start(config.bind(), port);
     tasks.start();
     reconciler.start(Duration.ofSeconds(5));
+    scheduler.start(Duration.ofSeconds(1));
   }
 
   public static Coffer start(ServerConfig config) {
@@ -187,6 +195,7 @@ public final class Coffer implements AutoCloseable {
   /** Stops the control plane; instances keep running (their agents reconnect on next start). */
   @Override
   public void close() {
+    scheduler.close();
     reconciler.close();
     api.stop();
     tasks.close();

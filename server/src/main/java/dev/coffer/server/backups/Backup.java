@@ -5,7 +5,7 @@ import java.time.Instant;
 /**
  * One backup. {@code wrappedKey} is the backup's data key encrypted with the master key; {@code
  * manifest} is the engine's JSON description (format and positions) needed for incrementals and
- * restores.
+ * restores. {@code scheduled} backups were taken by a schedule and are subject to its retention.
  */
 public record Backup(
     String id,
@@ -27,7 +27,8 @@ public record Backup(
     Instant verifiedAt,
     Double restoreSeconds,
     Instant createdAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    boolean scheduled) {
 
   @Override
   public String toString() {

@@ -17,6 +17,9 @@ public interface BackupRepository {
 
   List<Backup> children(String parentId);
 
+  /** Every live backup of an instance, whatever its project. */
+  List<Backup> ofInstance(String instanceId);
+
   /** The newest COMPLETED backup of an instance (the default parent of an incremental). */
   Optional<Backup> latestCompleted(String instanceId);
 

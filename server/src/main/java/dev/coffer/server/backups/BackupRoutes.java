@@ -53,7 +53,7 @@ public final class BackupRoutes {
     int incremental = body.optionalInteger("incremental", 0, 1).orElse(0);
     Optional<String> parent = body.optionalString("parent_id", 64);
     Backup backup =
-        backups.create(principal, name, instance, description, incremental == 1, parent);
+        backups.create(principal, name, instance, description, incremental == 1, parent, false);
     ctx.status(202).json(Map.of("backup", view(backup)));
   }
 

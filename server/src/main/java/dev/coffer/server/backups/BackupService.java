@@ -52,7 +52,8 @@ public final class BackupService {
       String instanceId,
       Optional<String> description,
       boolean incremental,
-      Optional<String> parentId) {
+      Optional<String> parentId,
+      boolean scheduled) {
     Instance instance = instances.get(principal, instanceId);
     DatastoreDescriptor ds = instances.descriptorOf(instance);
     if (!ds.supports(Capability.BACKUP)) {
@@ -105,7 +106,8 @@ public final class BackupService {
             null,
             null,
             now,
-            now);
+            now,
+            scheduled);
     backups.insert(backup);
     tasks.submit(
         Task.create(UUID.randomUUID().toString(), TaskType.BACKUP_INSTANCE, instance.id(), id));
@@ -139,7 +141,24 @@ public final class BackupService {
 
   /** Deletes a backup and, like Trove, every backup built on it (children first). */
   public void delete(Principal principal, String id) {
-    Backup backup = get(principal, id);
+    delete(get(principal, id), principal.projectId());
+  }
+
+  /** Retention: deletes the schedule's expired backups of one instance. */
+  public void applyRetention(String instanceId, RetentionPolicy policy) {
+    List<Backup> completed =
+        backups.ofInstance(instanceId).stream()
+            .filter(b -> b.scheduled() && b.status() == BackupStatus.COMPLETED)
+            .toList();
+    for (Backup expired : policy.expired(completed)) {
+      if (backups.find(expired.id()).isPresent()) {
+        delete(expired, expired.projectId());
+        log.info("event=backup_expired backup={} instance={}", expired.id(), instanceId);
+      }
+    }
+  }
+
+  private void delete(Backup backup, String projectId) {
     List<Backup> doomed = new ArrayList<>();
     collect(backup, doomed);
     for (Backup b : doomed) {
@@ -161,7 +180,7 @@ public final class BackupService {
             "Backup " + b.id() + " could not be deleted from the store; try again.");
       }
       backups.markDeleted(b.id());
-      log.info("event=backup_deleted backup={} project={}", b.id(), principal.projectId());
+      log.info("event=backup_deleted backup={} project={}", b.id(), projectId);
     }
   }
 

@@ -15,7 +15,7 @@ public final class JdbiBackupRepository implements BackupRepository {
   private static final String COLUMNS =
       "id, project_id, instance_id, name, description, datastore_version_id, parent_id, status,"
           + " size_bytes, plain_bytes, checksum, object_key, location_ref, wrapped_key, manifest,"
-          + " fault_message, verified_at, restore_seconds, created_at, updated_at";
+          + " fault_message, verified_at, restore_seconds, created_at, updated_at, scheduled";
 
   private final Jdbi jdbi;
 
@@ -30,7 +30,7 @@ public final class JdbiBackupRepository implements BackupRepository {
             h.createUpdate(
                     "insert into backups ("
                         + COLUMNS
-                        + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                        + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .bind(0, b.id())
                 .bind(1, b.projectId())
                 .bind(2, b.instanceId())
@@ -51,6 +51,7 @@ public final class JdbiBackupRepository implements BackupRepository {
                 .bind(17, b.restoreSeconds())
                 .bind(18, ts(b.createdAt()))
                 .bind(19, ts(b.updatedAt()))
+                .bind(20, b.scheduled())
                 .execute());
   }
 
@@ -105,6 +106,19 @@ public final class JdbiBackupRepository implements BackupRepository {
                         + COLUMNS
                         + " from backups where parent_id = ? and deleted_at is null")
                 .bind(0, parentId)
+                .map(JdbiBackupRepository::backup)
+                .list());
+  }
+
+  @Override
+  public List<Backup> ofInstance(String instanceId) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "select "
+                        + COLUMNS
+                        + " from backups where instance_id = ? and deleted_at is null")
+                .bind(0, instanceId)
                 .map(JdbiBackupRepository::backup)
                 .list());
   }
@@ -229,6 +243,7 @@ public final class JdbiBackupRepository implements BackupRepository {
         instant(rs, "verified_at"),
         restoreSeconds,
         instant(rs, "created_at"),
-        instant(rs, "updated_at"));
+        instant(rs, "updated_at"),
+        rs.getBoolean("scheduled"));
   }
 }
