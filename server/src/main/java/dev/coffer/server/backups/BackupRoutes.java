@@ -4,13 +4,12 @@ import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreVersion;
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.http.Fields;
+import dev.coffer.server.http.Wire;
 import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.Principal;
 import dev.coffer.server.instances.InstanceService;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,9 +18,6 @@ import java.util.Optional;
 
 /** Trove's backup API. */
 public final class BackupRoutes {
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
-
   private final BackupService backups;
   private final InstanceService instances;
   private final DatastoreCatalog datastores;
@@ -75,7 +71,7 @@ public final class BackupRoutes {
   private void respond(Context ctx, List<Backup> all) {
     Optional<String> datastore =
         Optional.ofNullable(ctx.queryParam("datastore")).filter(s -> !s.isBlank());
-    int limit = parseLimit(ctx.queryParam("limit"));
+    int limit = Wire.limit(ctx.queryParam("limit"));
     Optional<String> marker =
         Optional.ofNullable(ctx.queryParam("marker")).filter(s -> !s.isBlank());
     List<Map<String, Object>> views = new ArrayList<>();
@@ -115,22 +111,6 @@ public final class BackupRoutes {
     ctx.json(body);
   }
 
-  private static int parseLimit(String raw) {
-    if (raw == null || raw.isBlank()) {
-      return 1000;
-    }
-    try {
-      int limit = Integer.parseInt(raw);
-      if (limit >= 1 && limit <= 1000) {
-        return limit;
-      }
-    } catch (NumberFormatException e) {
-      // fall through to the fault
-    }
-    throw new ApiException.BadRequest(
-        "Validation error: limit must be an integer between 1 and 1000.");
-  }
-
   private void show(Context ctx) {
     ctx.json(
         Map.of("backup", view(backups.get(Authentication.principal(ctx), ctx.pathParam("id")))));
@@ -149,8 +129,8 @@ public final class BackupRoutes {
     m.put("description", b.description());
     m.put("locationRef", b.locationRef());
     m.put("instance_id", b.instanceId());
-    m.put("created", TIME.format(b.createdAt()));
-    m.put("updated", TIME.format(b.updatedAt()));
+    m.put("created", Wire.time(b.createdAt()));
+    m.put("updated", Wire.time(b.updatedAt()));
     m.put(
         "size",
         b.sizeBytes() == null
@@ -166,7 +146,7 @@ public final class BackupRoutes {
     ds.put("version_id", version.id());
     m.put("datastore", ds);
     m.put("size_bytes", b.sizeBytes());
-    m.put("verified_at", b.verifiedAt() == null ? null : TIME.format(b.verifiedAt()));
+    m.put("verified_at", Wire.time(b.verifiedAt()));
     m.put("restore_seconds", b.restoreSeconds());
     if (b.faultMessage() != null) {
       m.put("fault", Map.of("message", b.faultMessage()));

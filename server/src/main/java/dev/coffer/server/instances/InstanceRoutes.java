@@ -13,14 +13,13 @@ import dev.coffer.server.flavors.Flavor;
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.http.Fields;
 import dev.coffer.server.http.Links;
+import dev.coffer.server.http.Wire;
 import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.Principal;
 import dev.coffer.server.users.GuestNames;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -31,9 +30,6 @@ import java.util.Set;
 
 /** Trove's instance API: create, list, show, update, delete and actions. */
 public final class InstanceRoutes {
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
-
   private final InstanceService service;
   private final BackupService backups;
 
@@ -202,7 +198,7 @@ public final class InstanceRoutes {
 
   private void list(Context ctx) {
     Principal principal = Authentication.principal(ctx);
-    int limit = parseLimit(ctx);
+    int limit = Wire.limit(ctx.queryParam("limit"));
     Optional<String> marker =
         Optional.ofNullable(ctx.queryParam("marker")).filter(m -> !m.isBlank());
     List<Instance> page = service.list(principal, limit + 1, marker);
@@ -232,23 +228,6 @@ public final class InstanceRoutes {
     body.put("instances", views);
     body.put("links", links);
     ctx.json(body);
-  }
-
-  static int parseLimit(Context ctx) {
-    String raw = ctx.queryParam("limit");
-    if (raw == null || raw.isBlank()) {
-      return 1000;
-    }
-    try {
-      int limit = Integer.parseInt(raw);
-      if (limit < 1 || limit > 1000) {
-        throw new NumberFormatException();
-      }
-      return limit;
-    } catch (NumberFormatException e) {
-      throw new ApiException.BadRequest(
-          "Validation error: limit must be an integer between 1 and 1000.");
-    }
   }
 
   private void show(Context ctx) {
@@ -353,9 +332,9 @@ public final class InstanceRoutes {
     }
     m.put("tenant_id", project);
     if (detailed) {
-      m.put("created", TIME.format(i.createdAt()));
-      m.put("updated", TIME.format(i.updatedAt()));
-      m.put("service_status_updated", TIME.format(i.serviceStatusUpdated()));
+      m.put("created", Wire.time(i.createdAt()));
+      m.put("updated", Wire.time(i.updatedAt()));
+      m.put("service_status_updated", Wire.time(i.serviceStatusUpdated()));
     }
     if (i.address() != null && i.port() != null) {
       m.put("endpoint", Map.of("host", i.address(), "port", i.port()));
@@ -370,7 +349,7 @@ public final class InstanceRoutes {
     if (i.faultMessage() != null) {
       Map<String, Object> fault = new LinkedHashMap<>();
       fault.put("message", i.faultMessage());
-      fault.put("created", i.faultAt() == null ? null : TIME.format(i.faultAt()));
+      fault.put("created", Wire.time(i.faultAt()));
       fault.put("details", "");
       m.put("fault", fault);
     }
