@@ -48,6 +48,7 @@ ROUTES = [
     ("GET", P + "/backups", "Backups of the project; filters instance_id and datastore; paging with limit and marker", None, "200"),
     ("GET", P + "/backups/{id}", "One backup", None, "200"),
     ("DELETE", P + "/backups/{id}", "Delete a backup and the incrementals built on it", None, "202"),
+    ("POST", P + "/backups/{id}/verify", "Restore drill: restore into a scratch instance, check and count the data, time it (native extension)", None, "202"),
     ("GET", P + "/instances/{id}/backups", "Backups of one instance", None, "200"),
     ("GET", P + "/instances/{id}/backup_schedule", "The instance's backup schedule (native extension)", None, "200"),
     ("PUT", P + "/instances/{id}/backup_schedule", "Set the backup schedule: cron, incremental, keep_last/daily/weekly/monthly (native extension)", "backup_schedule", "200"),

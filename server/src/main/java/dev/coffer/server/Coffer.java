@@ -16,6 +16,7 @@ import dev.coffer.server.backups.BackupTaskHandler;
 import dev.coffer.server.backups.BackupVault;
 import dev.coffer.server.backups.JdbiBackupRepository;
 import dev.coffer.server.backups.JdbiScheduleRepository;
+import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
@@ -128,7 +129,10 @@ public final class Coffer implements AutoCloseable {
             BackupStoreConfig.fromMap(storeSettings));
     BackupService backups = new BackupService(backupRepository, service, vault, tasks, json);
     tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
-    tasks.register(List.of(new BackupTaskHandler(backupRepository, backups, vault, agents, json)));
+    tasks.register(
+        List.of(
+            new BackupTaskHandler(backupRepository, backups, vault, agents, json),
+            new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json)));
     JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
     scheduler = new BackupScheduler(schedules, backups, instances);
     reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);

@@ -110,6 +110,31 @@ class BackupRestoreTest {
     return done;
   }
 
+  /** Runs a restore drill and returns the backup as the drill left it. */
+  static JsonNode drill(String backupId) {
+    assertThat(coffer.post(coffer.v1("/backups/" + backupId + "/verify"), null).status())
+        .isEqualTo(202);
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () ->
+                !coffer
+                    .get(coffer.v1("/backups/" + backupId))
+                    .body()
+                    .at("/backup/verify_report")
+                    .isNull());
+    JsonNode backup = coffer.get(coffer.v1("/backups/" + backupId)).body().path("backup");
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () ->
+                coffer.get(coffer.v1("/instances/drill-" + backupId)).status() == 404
+                    && !coffer.get(coffer.v1("/instances")).raw().contains("drill-" + backupId));
+    return backup;
+  }
+
   static String url(JsonNode instance, String prefix, String db) {
     return prefix
         + instance.at("/endpoint/host").asText()
@@ -156,6 +181,13 @@ class BackupRestoreTest {
     JsonNode inc2 = backup(source, "inc2", ",\"parent_id\":\"" + inc1.path("id").asText() + "\"");
     sql(url, "app", "Secret-1", "insert into t values (4)");
 
+    JsonNode drilled = drill(inc2.path("id").asText());
+    assertThat(drilled.path("verify_report").asText())
+        .startsWith("consistent; 3 rows")
+        .contains("CHECK TABLE");
+    assertThat(drilled.path("verified_at").isNull()).isFalse();
+    assertThat(drilled.path("restore_seconds").asDouble()).isPositive();
+
     String restored = restore("shop-restored", inc2.path("id").asText());
     assertThat(ids(url(awaitActive(restored), "jdbc:mariadb://", "shop"), "app", "Secret-1"))
         .containsExactly(1, 2, 3);
@@ -198,6 +230,9 @@ class BackupRestoreTest {
     assertThat(incremental.body().at("/badRequest/message").asText())
         .contains("'postgresql' datastore");
 
+    assertThat(drill(full.path("id").asText()).path("verify_report").asText())
+        .startsWith("consistent; 1 rows or keys")
+        .contains("amcheck");
     String restored = restore("ledger-restored", full.path("id").asText());
     assertThat(ids(url(awaitActive(restored), "jdbc:postgresql://", "ledger"), "app", "Secret-1"))
         .containsExactly(1);
@@ -217,6 +252,8 @@ class BackupRestoreTest {
       }
     }
     JsonNode full = backup(source, "rdb", "");
+    assertThat(drill(full.path("id").asText()).path("verify_report").asText())
+        .startsWith("consistent; 1000 rows or keys");
     String restored = restore("cache-restored", full.path("id").asText());
     JsonNode copy = awaitActive(restored);
     try (Jedis jedis =

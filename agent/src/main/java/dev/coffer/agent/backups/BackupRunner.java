@@ -6,6 +6,7 @@ import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineException;
 import dev.coffer.api.agent.BackupRequest;
 import dev.coffer.api.agent.BackupResult;
+import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.EnginePositions;
 import dev.coffer.api.agent.RestoreRequest;
 import dev.coffer.api.agent.RestoreSource;
@@ -75,6 +76,11 @@ public final class BackupRunner {
     } catch (Exception e) {
       throw EngineException.failure("the backup failed: " + e.getMessage(), e);
     }
+  }
+
+  /** Restore drills: the engine's own check and a count, on a freshly restored instance. */
+  public DataCheck checkData() {
+    return backupEngine().checkData();
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.coffer.agent.engine;
 
+import dev.coffer.api.agent.DataCheck;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
@@ -32,6 +33,12 @@ public interface BackupEngine {
    * is opened once, in order, and closed by the engine.
    */
   void restore(List<BackupSource> chain);
+
+  /**
+   * The engine's own consistency check over the user data and a count of its rows or keys, for
+   * restore drills: run on a scratch instance right after a restore.
+   */
+  DataCheck checkData();
 
   /** One backup of a chain to restore: its manifest and a way to read its bytes once. */
   interface BackupSource {

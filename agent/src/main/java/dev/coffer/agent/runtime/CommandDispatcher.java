@@ -104,6 +104,7 @@ final class CommandDispatcher {
       }
       case ROOT_STATUS -> json(new RootStatus(engine.isRootEnabled()));
       case BACKUP -> json(backups.backup(payload(command, BackupRequest.class)));
+      case CHECK_DATA -> json(backups.checkData());
     };
   }
 

@@ -38,5 +38,7 @@ public enum CommandType {
   /** Result {@link RootStatus}. */
   ROOT_STATUS,
   /** Payload {@link BackupRequest}; result {@link BackupResult}. */
-  BACKUP
+  BACKUP,
+  /** No payload; result {@link DataCheck} (restore drills). */
+  CHECK_DATA
 }

@@ -28,7 +28,8 @@ public record Backup(
     Double restoreSeconds,
     Instant createdAt,
     Instant updatedAt,
-    boolean scheduled) {
+    boolean scheduled,
+    String verifyReport) {
 
   @Override
   public String toString() {

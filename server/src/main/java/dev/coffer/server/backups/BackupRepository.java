@@ -1,5 +1,6 @@
 package dev.coffer.server.backups;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -36,6 +37,9 @@ public interface BackupRepository {
       String manifest);
 
   void setWrappedKey(String id, String wrappedKey);
+
+  /** A restore drill's outcome: verified_at is null when the drill failed. */
+  void recordDrill(String id, Instant verifiedAt, Double restoreSeconds, String report);
 
   void markDeleted(String id);
 }

@@ -35,6 +35,7 @@ public final class BackupRoutes {
     app.get(base + "/backups", this::list);
     app.get(base + "/backups/{id}", this::show);
     app.delete(base + "/backups/{id}", this::delete);
+    app.post(base + "/backups/{id}/verify", this::verify);
     app.get(base + "/instances/{id}/backups", this::listOfInstance);
   }
 
@@ -116,6 +117,15 @@ public final class BackupRoutes {
         Map.of("backup", view(backups.get(Authentication.principal(ctx), ctx.pathParam("id")))));
   }
 
+  /** Native extension: a restore drill (restore into a scratch instance, check, time, delete). */
+  private void verify(Context ctx) {
+    ctx.status(202)
+        .json(
+            Map.of(
+                "backup",
+                view(backups.verify(Authentication.principal(ctx), ctx.pathParam("id")))));
+  }
+
   private void delete(Context ctx) {
     backups.delete(Authentication.principal(ctx), ctx.pathParam("id"));
     ctx.status(202);
@@ -148,6 +158,7 @@ public final class BackupRoutes {
     m.put("size_bytes", b.sizeBytes());
     m.put("verified_at", Wire.time(b.verifiedAt()));
     m.put("restore_seconds", b.restoreSeconds());
+    m.put("verify_report", b.verifyReport());
     if (b.faultMessage() != null) {
       m.put("fault", Map.of("message", b.faultMessage()));
     }

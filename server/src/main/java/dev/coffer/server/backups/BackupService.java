@@ -107,7 +107,8 @@ public final class BackupService {
             null,
             now,
             now,
-            scheduled);
+            scheduled,
+            null);
     backups.insert(backup);
     tasks.submit(
         Task.create(UUID.randomUUID().toString(), TaskType.BACKUP_INSTANCE, instance.id(), id));
@@ -142,6 +143,28 @@ public final class BackupService {
   /** Deletes a backup and, like Trove, every backup built on it (children first). */
   public void delete(Principal principal, String id) {
     delete(get(principal, id), principal.projectId());
+  }
+
+  /**
+   * Starts a restore drill: the backup is restored into a scratch instance, checked by the engine
+   * and counted, timed, and the scratch instance deleted.
+   */
+  public Backup verify(Principal principal, String id) {
+    Backup backup = get(principal, id);
+    if (backup.status() != BackupStatus.COMPLETED) {
+      throw new ApiException.Conflict(
+          "Backup "
+              + backup.id()
+              + " is not completed and cannot be verified. Actual state: "
+              + backup.status()
+              + ".");
+    }
+    tasks.submit(
+        Task.create(
+            UUID.randomUUID().toString(), TaskType.VERIFY_BACKUP, backup.id(), backup.id()));
+    log.info(
+        "event=backup_drill_accepted backup={} project={}", backup.id(), principal.projectId());
+    return backup;
   }
 
   /** Retention: deletes the schedule's expired backups of one instance. */

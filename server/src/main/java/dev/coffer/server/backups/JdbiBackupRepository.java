@@ -15,7 +15,7 @@ public final class JdbiBackupRepository implements BackupRepository {
   private static final String COLUMNS =
       "id, project_id, instance_id, name, description, datastore_version_id, parent_id, status,"
           + " size_bytes, plain_bytes, checksum, object_key, location_ref, wrapped_key, manifest,"
-          + " fault_message, verified_at, restore_seconds, created_at, updated_at, scheduled";
+          + " fault_message, verified_at, restore_seconds, created_at, updated_at, scheduled, verify_report";
 
   private final Jdbi jdbi;
 
@@ -30,7 +30,7 @@ public final class JdbiBackupRepository implements BackupRepository {
             h.createUpdate(
                     "insert into backups ("
                         + COLUMNS
-                        + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                        + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .bind(0, b.id())
                 .bind(1, b.projectId())
                 .bind(2, b.instanceId())
@@ -52,6 +52,7 @@ public final class JdbiBackupRepository implements BackupRepository {
                 .bind(18, ts(b.createdAt()))
                 .bind(19, ts(b.updatedAt()))
                 .bind(20, b.scheduled())
+                .bind(21, b.verifyReport())
                 .execute());
   }
 
@@ -196,6 +197,20 @@ public final class JdbiBackupRepository implements BackupRepository {
   }
 
   @Override
+  public void recordDrill(String id, Instant verifiedAt, Double restoreSeconds, String report) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate(
+                    "update backups set verified_at = ?, restore_seconds = ?, verify_report = ?, updated_at = ? where id = ?")
+                .bind(0, ts(verifiedAt))
+                .bind(1, restoreSeconds)
+                .bind(2, report)
+                .bind(3, Timestamp.from(Instant.now()))
+                .bind(4, id)
+                .execute());
+  }
+
+  @Override
   public void markDeleted(String id) {
     jdbi.useHandle(
         h ->
@@ -244,6 +259,7 @@ public final class JdbiBackupRepository implements BackupRepository {
         restoreSeconds,
         instant(rs, "created_at"),
         instant(rs, "updated_at"),
-        rs.getBoolean("scheduled"));
+        rs.getBoolean("scheduled"),
+        rs.getString("verify_report"));
   }
 }

@@ -7,7 +7,8 @@ public enum TaskType {
   CREATE_INSTANCE(5, Duration.ofMinutes(10)),
   DELETE_INSTANCE(10, Duration.ofMinutes(10)),
   RESTART_INSTANCE(3, Duration.ofMinutes(5)),
-  BACKUP_INSTANCE(1, Duration.ofHours(6));
+  BACKUP_INSTANCE(1, Duration.ofHours(6)),
+  VERIFY_BACKUP(1, Duration.ofHours(6));
 
   private final int maxAttempts;
   private final Duration timeout;

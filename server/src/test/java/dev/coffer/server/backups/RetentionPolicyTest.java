@@ -34,7 +34,8 @@ class RetentionPolicyTest {
         null,
         created,
         created,
-        true);
+        true,
+        null);
   }
 
   static List<String> ids(List<Backup> backups) {

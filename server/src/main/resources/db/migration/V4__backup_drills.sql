@@ -1,0 +1,1 @@
+alter table backups add column verify_report varchar(2000);
