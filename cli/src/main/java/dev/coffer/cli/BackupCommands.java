@@ -148,6 +148,54 @@ final class BackupCommands extends Cli.Group {
         });
   }
 
+  @Command(
+      name = "verify",
+      description = {
+        "Run a restore drill: restore the backup into a scratch instance, let the engine check",
+        "and count the data, record how long the restore took, then delete the scratch instance."
+      })
+  void verify(
+      @Parameters(paramLabel = "BACKUP", description = "Backup id or name.") String backup,
+      @Option(
+              names = "--timeout",
+              paramLabel = "SECONDS",
+              defaultValue = "1800",
+              description = "Give up waiting after this long (default ${DEFAULT-VALUE}).")
+          long timeoutSeconds) {
+    ApiClient api = cli.trove();
+    JsonNode before = find(api, backup);
+    String id = idOf(before);
+    String previous =
+        before.path("verify_report").asText("") + "|" + before.path("verified_at").asText("");
+    api.post("/backups/" + ApiClient.segment(id) + "/verify", cli.object());
+    long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+    JsonNode now = before;
+    while (System.nanoTime() < deadline) {
+      now = api.get("/backups/" + ApiClient.segment(id)).path("backup");
+      String current =
+          now.path("verify_report").asText("") + "|" + now.path("verified_at").asText("");
+      if (!now.path("verify_report").asText("").isEmpty() && !current.equals(previous)) {
+        break;
+      }
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    JsonNode result = now;
+    cli.print(cli.object().set("backup", result), out -> printBackup(out, result));
+    String report = result.path("verify_report").asText("");
+    if (report.isEmpty() || report.startsWith("failed") || report.startsWith("INCONSISTENT")) {
+      throw new CliException(
+          report.isEmpty()
+              ? "the restore drill did not finish in time"
+              : "the restore drill failed: " + report,
+          "check the backup with 'coffer backup show " + backup + "'");
+    }
+  }
+
   @Command(name = "show", description = "Show a backup, by id or name.")
   void show(@Parameters(paramLabel = "BACKUP", description = "Backup id or name.") String backup) {
     JsonNode found = find(cli.trove(), backup);
@@ -288,6 +336,7 @@ final class BackupCommands extends Cli.Group {
             backup.hasNonNull("restore_seconds")
                 ? backup.path("restore_seconds").asText() + " s"
                 : null)
+        .field("verify_report", backup.path("verify_report").asText(""))
         .field("fault", backup.path("fault").path("message").asText(""))
         .print(out);
   }

@@ -99,6 +99,9 @@ class CliAgainstRealServerTest {
     assertThat(cli.run("backup", "list", "--instance", "cache").out())
         .contains("nightly")
         .contains("COMPLETED");
+    var verified = cli.run("backup", "verify", "nightly", "--timeout", "180");
+    assertThat(verified.exitCode()).as(verified.out() + verified.err()).isZero();
+    assertThat(verified.out()).contains("consistent").contains("restore_seconds");
 
     var restored =
         cli.run(
