@@ -14,7 +14,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code coffer backup ...}: back up instances, list, show and delete their backups. */
-@Command(name = "backup", description = "Create, list, show and delete backups of instances.")
+@Command(
+    name = "backup",
+    description = "Create, list, show, verify and delete backups of instances.",
+    subcommands = BackupCommands.Schedule.class)
 final class BackupCommands extends Cli.Group {
   private static final Pattern UUID =
       Pattern.compile(
@@ -339,5 +342,104 @@ final class BackupCommands extends Cli.Group {
         .field("verify_report", backup.path("verify_report").asText(""))
         .field("fault", backup.path("fault").path("message").asText(""))
         .print(out);
+  }
+
+  /** {@code coffer backup schedule set|show|delete INSTANCE}: cron schedules with retention. */
+  @Command(name = "schedule", description = "Schedule an instance's backups and their retention.")
+  static final class Schedule extends Cli.Group {
+    private final Cli cli;
+
+    Schedule(Cli cli) {
+      this.cli = cli;
+    }
+
+    private String path(ApiClient api, String instance) {
+      return "/instances/"
+          + ApiClient.segment(InstanceCommands.find(api, instance).path("id").asText())
+          + "/backup_schedule";
+    }
+
+    @Command(
+        name = "set",
+        description = "Set (or replace) the schedule: a cron expression in UTC and what to keep.")
+    void set(
+        @Parameters(paramLabel = "INSTANCE", description = "Instance id or name.") String instance,
+        @Option(
+                names = "--cron",
+                required = true,
+                paramLabel = "EXPR",
+                description = "When, in UTC: five fields, e.g. '0 3 * * *'.")
+            String cron,
+        @Option(
+                names = "--incremental",
+                description = "Take incrementals on top of the latest backup.")
+            boolean incremental,
+        @Option(
+                names = "--keep-last",
+                defaultValue = "7",
+                paramLabel = "N",
+                description = "Newest backups to keep (default ${DEFAULT-VALUE}).")
+            int keepLast,
+        @Option(
+                names = "--keep-daily",
+                defaultValue = "7",
+                paramLabel = "N",
+                description = "Days with one kept backup (default ${DEFAULT-VALUE}).")
+            int keepDaily,
+        @Option(
+                names = "--keep-weekly",
+                defaultValue = "4",
+                paramLabel = "N",
+                description = "Weeks with one kept backup (default ${DEFAULT-VALUE}).")
+            int keepWeekly,
+        @Option(
+                names = "--keep-monthly",
+                defaultValue = "6",
+                paramLabel = "N",
+                description = "Months with one kept backup (default ${DEFAULT-VALUE}).")
+            int keepMonthly) {
+      ApiClient api = cli.trove();
+      var schedule = cli.object();
+      schedule.put("cron", cron);
+      schedule.put("incremental", incremental);
+      schedule.put("keep_last", keepLast);
+      schedule.put("keep_daily", keepDaily);
+      schedule.put("keep_weekly", keepWeekly);
+      schedule.put("keep_monthly", keepMonthly);
+      JsonNode body = api.put(path(api, instance), cli.object().set("backup_schedule", schedule));
+      cli.print(body, out -> printSchedule(out, body.path("backup_schedule")));
+    }
+
+    @Command(name = "show", description = "Show an instance's backup schedule.")
+    void show(
+        @Parameters(paramLabel = "INSTANCE", description = "Instance id or name.")
+            String instance) {
+      ApiClient api = cli.trove();
+      JsonNode body = api.get(path(api, instance));
+      cli.print(body, out -> printSchedule(out, body.path("backup_schedule")));
+    }
+
+    @Command(
+        name = "delete",
+        description = "Stop scheduled backups of an instance (its backups stay).")
+    void delete(
+        @Parameters(paramLabel = "INSTANCE", description = "Instance id or name.")
+            String instance) {
+      ApiClient api = cli.trove();
+      api.delete(path(api, instance));
+      cli.done("Removed the backup schedule of " + instance + "; its backups are kept.");
+    }
+
+    private static void printSchedule(java.io.PrintStream out, JsonNode s) {
+      Table.fields()
+          .field("cron", s.path("cron").asText())
+          .field("incremental", s.path("incremental").asText())
+          .field("keep_last", s.path("keep_last").asText())
+          .field("keep_daily", s.path("keep_daily").asText())
+          .field("keep_weekly", s.path("keep_weekly").asText())
+          .field("keep_monthly", s.path("keep_monthly").asText())
+          .field("next_run_at", s.path("next_run_at").asText())
+          .print(out);
+    }
   }
 }

@@ -99,6 +99,13 @@ class CliAgainstRealServerTest {
     assertThat(cli.run("backup", "list", "--instance", "cache").out())
         .contains("nightly")
         .contains("COMPLETED");
+    var scheduled =
+        cli.run("backup", "schedule", "set", "cache", "--cron", "0 3 * * *", "--keep-last", "3");
+    assertThat(scheduled.exitCode()).as(scheduled.out() + scheduled.err()).isZero();
+    assertThat(cli.run("backup", "schedule", "show", "cache").out())
+        .contains("0 3 * * *")
+        .contains("next_run_at");
+    assertThat(cli.run("backup", "schedule", "delete", "cache").exitCode()).isZero();
     var verified = cli.run("backup", "verify", "nightly", "--timeout", "180");
     assertThat(verified.exitCode()).as(verified.out() + verified.err()).isZero();
     assertThat(verified.out()).contains("consistent").contains("restore_seconds");
