@@ -239,28 +239,7 @@ final class BackupCommands extends Cli.Group {
    * the list is searched by name and the one match fetched by id.
    */
   static JsonNode find(ApiClient api, String idOrName) {
-    try {
-      return api.get("/backups/" + ApiClient.segment(idOrName)).path("backup");
-    } catch (ApiException e) {
-      if (e.status() != 404) {
-        throw e;
-      }
-      List<String> ids = new ArrayList<>();
-      for (JsonNode backup : listAll(api)) {
-        if (idOrName.equals(backup.path("name").asText())) {
-          ids.add(backup.path("id").asText());
-        }
-      }
-      if (ids.isEmpty()) {
-        throw e;
-      }
-      if (ids.size() > 1) {
-        throw new CliException(
-            ids.size() + " backups are named " + idOrName + " (" + String.join(", ", ids) + ")",
-            "give the id instead of the name");
-      }
-      return api.get("/backups/" + ApiClient.segment(ids.get(0))).path("backup");
-    }
+    return Lookup.byIdOrName(api, "backup", () -> listAll(api), idOrName);
   }
 
   static String idOf(JsonNode backup) {

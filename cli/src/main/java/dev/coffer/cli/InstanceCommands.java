@@ -312,28 +312,7 @@ final class InstanceCommands extends Cli.Group {
    * on 404 the list is searched by name and the one match fetched by id.
    */
   static JsonNode find(ApiClient api, String idOrName) {
-    try {
-      return api.get("/instances/" + ApiClient.segment(idOrName)).path("instance");
-    } catch (ApiException e) {
-      if (e.status() != 404) {
-        throw e;
-      }
-      List<String> ids = new ArrayList<>();
-      for (JsonNode instance : listAll(api)) {
-        if (idOrName.equals(instance.path("name").asText())) {
-          ids.add(instance.path("id").asText());
-        }
-      }
-      if (ids.isEmpty()) {
-        throw e;
-      }
-      if (ids.size() > 1) {
-        throw new CliException(
-            ids.size() + " instances are named " + idOrName + " (" + String.join(", ", ids) + ")",
-            "give the id instead of the name");
-      }
-      return api.get("/instances/" + ApiClient.segment(ids.get(0))).path("instance");
-    }
+    return Lookup.byIdOrName(api, "instance", () -> listAll(api), idOrName);
   }
 
   /** Every instance, following the {@code next} links of a paginated list. */
