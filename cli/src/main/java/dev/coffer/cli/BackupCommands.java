@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -143,7 +141,7 @@ final class BackupCommands extends Cli.Group {
                 backup.path("created").asText(""));
           }
           table.print(out);
-          String next = InstanceCommands.nextMarker(body);
+          String next = Lookup.nextMarker(body);
           if (next != null) {
             sameFilters.add("--marker " + next);
             out.println("More: coffer backup list " + String.join(" ", sameFilters));
@@ -239,7 +237,7 @@ final class BackupCommands extends Cli.Group {
    * the list is searched by name and the one match fetched by id.
    */
   static JsonNode find(ApiClient api, String idOrName) {
-    return Lookup.byIdOrName(api, "backup", () -> listAll(api), idOrName);
+    return Lookup.byIdOrName(api, "backup", idOrName);
   }
 
   static String idOf(JsonNode backup) {
@@ -259,20 +257,6 @@ final class BackupCommands extends Cli.Group {
       }
       throw e;
     }
-  }
-
-  /** Every backup, following the {@code next} links of a paginated list. */
-  private static List<JsonNode> listAll(ApiClient api) {
-    List<JsonNode> all = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
-    String path = "/backups";
-    while (path != null) {
-      JsonNode page = api.get(path);
-      page.path("backups").forEach(all::add);
-      String next = InstanceCommands.nextMarker(page);
-      path = next != null && seen.add(next) ? "/backups?marker=" + next : null;
-    }
-    return all;
   }
 
   private static String datastore(JsonNode backup) {

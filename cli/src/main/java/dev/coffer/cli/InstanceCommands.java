@@ -6,12 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,8 +15,6 @@ import picocli.CommandLine.Parameters;
 /** {@code coffer instance ...}: create, inspect, restart and delete database instances. */
 @Command(name = "instance", description = "Create, list, show, restart and delete instances.")
 final class InstanceCommands extends Cli.Group {
-  private static final Pattern MARKER = Pattern.compile("[?&]marker=([^&]+)");
-
   private final Cli cli;
 
   InstanceCommands(Cli cli) {
@@ -237,7 +231,7 @@ final class InstanceCommands extends Cli.Group {
                 instance.path("volume").path("size").asText(""));
           }
           table.print(out);
-          String next = nextMarker(body);
+          String next = Lookup.nextMarker(body);
           if (next != null) {
             out.println("More: coffer instance list --marker " + next);
           }
@@ -312,33 +306,7 @@ final class InstanceCommands extends Cli.Group {
    * on 404 the list is searched by name and the one match fetched by id.
    */
   static JsonNode find(ApiClient api, String idOrName) {
-    return Lookup.byIdOrName(api, "instance", () -> listAll(api), idOrName);
-  }
-
-  /** Every instance, following the {@code next} links of a paginated list. */
-  private static List<JsonNode> listAll(ApiClient api) {
-    List<JsonNode> all = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
-    String path = "/instances";
-    while (path != null) {
-      JsonNode page = api.get(path);
-      page.path("instances").forEach(all::add);
-      String next = nextMarker(page);
-      path = next != null && seen.add(next) ? "/instances?marker=" + next : null;
-    }
-    return all;
-  }
-
-  static String nextMarker(JsonNode page) {
-    for (JsonNode link : page.path("links")) {
-      if ("next".equals(link.path("rel").asText())) {
-        Matcher matcher = MARKER.matcher(link.path("href").asText());
-        if (matcher.find()) {
-          return matcher.group(1);
-        }
-      }
-    }
-    return null;
+    return Lookup.byIdOrName(api, "instance", idOrName);
   }
 
   /** Coffer's native endpoint when the server gives one, else Trove's ip list. */
