@@ -1,5 +1,6 @@
 package dev.coffer.agent.backups;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
@@ -8,6 +9,8 @@ import dev.coffer.api.agent.BackupRequest;
 import dev.coffer.api.agent.BackupResult;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.EnginePositions;
+import dev.coffer.api.agent.LogArchive;
+import dev.coffer.api.agent.LogArchiveStatus;
 import dev.coffer.api.agent.RestoreRequest;
 import dev.coffer.api.agent.RestoreSource;
 import dev.coffer.backup.envelope.BackupEnvelope;
@@ -18,6 +21,8 @@ import dev.coffer.backup.storage.BackupStoreConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -34,10 +39,58 @@ public final class BackupRunner {
 
   private final Engine engine;
   private final String datastore;
+  private final Optional<LogShipper> logShipper;
 
-  public BackupRunner(Engine engine, String datastore) {
+  /**
+   * @param agentDir the agent's own (0700) directory, where the log archive's settings are kept
+   */
+  public BackupRunner(Engine engine, String datastore, Path agentDir, ObjectMapper mapper) {
     this.engine = engine;
     this.datastore = datastore;
+    this.logShipper =
+        engine instanceof BackupEngine backups
+            ? backups
+                .logSpool()
+                .map(spool -> new LogShipper(spool, agentDir.resolve("log-archive.json"), mapper))
+            : Optional.empty();
+  }
+
+  /** Whether the engine archives its change log (and {@link #shipLog} has work to do). */
+  public boolean archivesLog() {
+    return logShipper.isPresent();
+  }
+
+  /** Where this instance archives its log, from the PREPARE command. */
+  public void configureLogArchive(LogArchive archive) {
+    logShipper
+        .orElseThrow(() -> EngineException.unsupported("point_in_time_recovery", datastore))
+        .configure(archive);
+  }
+
+  /** Ships what the engine has archived so far; called every few seconds. */
+  public void shipLog() {
+    logShipper.ifPresent(LogShipper::ship);
+  }
+
+  /** Every change before this instant is in the store (the latest restorable time). */
+  public Optional<Instant> logArchivedUntil() {
+    return logShipper.flatMap(LogShipper::archivedUntil);
+  }
+
+  /** Closes the engine's current log file and ships it, so the archive reaches the present. */
+  public LogArchiveStatus flushLogArchive() {
+    LogShipper shipper =
+        logShipper.orElseThrow(
+            () -> EngineException.unsupported("point_in_time_recovery", datastore));
+    Instant started = Instant.now();
+    backupEngine().flushLog();
+    shipper.ship();
+    // Not the shipped segment's time: that is after the flush's own commit, and a target time
+    // with no commit after it cannot be recovered to.
+    if (!shipper.spoolIsEmpty()) {
+      throw EngineException.failure("archived log files could not be shipped to the backup store");
+    }
+    return new LogArchiveStatus(started.toString());
   }
 
   private BackupEngine backupEngine() {
@@ -112,8 +165,25 @@ public final class BackupRunner {
               }
             });
       }
-      backups.restore(chain);
-      log.info("restored backups={}", chain.size());
+      RestoreRequest.PointInTime pointInTime = request.pointInTime();
+      if (pointInTime == null) {
+        backups.restore(chain);
+        log.info("restored backups={}", chain.size());
+      } else {
+        if (backups.logSpool().isEmpty()) {
+          throw EngineException.unsupported("point_in_time_recovery", datastore);
+        }
+        Instant time = Instant.parse(pointInTime.targetTime());
+        backups.restore(
+            chain,
+            new BackupEngine.RecoveryTarget(
+                time,
+                LogShipper.reader(
+                    store,
+                    pointInTime.archivePrefix(),
+                    DataKey.fromBase64(pointInTime.dataKey()))));
+        log.info("restored backups={} point_in_time={}", chain.size(), time);
+      }
     } catch (UncheckedIOException e) {
       throw EngineException.badRequest(
           "The backup cannot be restored: " + e.getCause().getMessage());

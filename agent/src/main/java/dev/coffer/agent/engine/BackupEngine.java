@@ -3,6 +3,8 @@ package dev.coffer.agent.engine;
 import dev.coffer.api.agent.DataCheck;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -39,6 +41,43 @@ public interface BackupEngine {
    * restore drills: run on a scratch instance right after a restore.
    */
   DataCheck checkData();
+
+  /**
+   * For engines that archive their change log for point-in-time recovery: the directory where the
+   * engine leaves each finished log file (PostgreSQL: WAL segments and timeline history files) for
+   * the agent to ship to the backup store. The agent deletes a file once it is stored.
+   */
+  default Optional<Path> logSpool() {
+    return Optional.empty();
+  }
+
+  /**
+   * Closes the engine's current log file and returns once it is in {@link #logSpool}, so that
+   * everything committed before the call can be archived. Only called when there is a spool.
+   */
+  default void flushLog() {
+    throw new UnsupportedOperationException("this engine does not archive its log");
+  }
+
+  /**
+   * Like {@link #restore(List)}, then replays the source's archived log up to {@code target}'s
+   * time. Only called when there is a spool.
+   */
+  default void restore(List<BackupSource> chain, RecoveryTarget target) {
+    throw new UnsupportedOperationException("this engine does not archive its log");
+  }
+
+  /** Where a point-in-time restore stops, and the source's log archive to replay from. */
+  record RecoveryTarget(Instant time, LogArchiveReader archive) {}
+
+  /** The files of a log archive, by their engine file names. */
+  interface LogArchiveReader {
+    /** The names of the archived files, in lexical order. */
+    List<String> names();
+
+    /** Writes the archived file's original bytes to {@code target}, verified end to end. */
+    void copy(String name, Path target);
+  }
 
   /** One backup of a chain to restore: its manifest and a way to read its bytes once. */
   interface BackupSource {

@@ -37,6 +37,9 @@ public final class AgentRuntime {
 
   static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(2);
 
+  /** How often finished log files are looked for in the spool and shipped to the store. */
+  static final Duration LOG_SHIPPING_INTERVAL = Duration.ofSeconds(2);
+
   /** MDC key carried by every log line of the agent's threads. */
   public static final String MDC_INSTANCE = "instance";
 
@@ -45,6 +48,11 @@ public final class AgentRuntime {
   private final ControlPlaneClient client;
   private final ExecutorService worker;
   private final ScheduledExecutorService scheduler;
+  private final BackupRunner backups;
+
+  /** Shipping archived log files can take a while; it must never delay heartbeats. */
+  private final ScheduledExecutorService logShipping;
+
   private final EngineSupervisor supervisor;
   private final CommandLoop commandLoop;
   private final Thread poller;
@@ -72,10 +80,14 @@ public final class AgentRuntime {
     this.supervisor =
         new EngineSupervisor(
             engine, Path.of(config.instanceDir()), worker, scheduler, this::heartbeatNow);
+    this.backups =
+        new BackupRunner(
+            engine, config.datastore(), Path.of(config.instanceDir()).resolve("agent"), mapper);
+    this.logShipping = Executors.newSingleThreadScheduledExecutor(threads("log-shipper"));
     this.commandLoop =
         new CommandLoop(
             client,
-            new CommandDispatcher(engine, new BackupRunner(engine, config.datastore()), mapper),
+            new CommandDispatcher(engine, backups, mapper),
             supervisor,
             worker,
             () -> exitRequested.complete(null));
@@ -123,6 +135,10 @@ public final class AgentRuntime {
           scheduler.scheduleWithFixedDelay(
               this::heartbeat, 0, HEARTBEAT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
           poller.start();
+          if (backups.archivesLog()) {
+            logShipping.scheduleWithFixedDelay(
+                backups::shipLog, 0, LOG_SHIPPING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+          }
         });
   }
 
@@ -138,6 +154,7 @@ public final class AgentRuntime {
           poller.interrupt();
           scheduler.shutdownNow();
           worker.shutdownNow();
+          logShipping.shutdownNow();
           try {
             poller.join(10_000);
             scheduler.awaitTermination(10, TimeUnit.SECONDS);
@@ -184,7 +201,12 @@ public final class AgentRuntime {
   /** Never throws: a scheduled task that throws is never run again. */
   private void heartbeat() {
     try {
-      Heartbeat heartbeat = supervisor.check();
+      Heartbeat checked = supervisor.check();
+      Heartbeat heartbeat =
+          backups
+              .logArchivedUntil()
+              .map(until -> checked.withLogArchivedUntil(until.toString()))
+              .orElse(checked);
       if (heartbeat.status() != lastReported) {
         if (heartbeat.message() == null) {
           log.info("engine status={}", heartbeat.status());

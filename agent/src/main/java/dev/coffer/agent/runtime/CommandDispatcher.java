@@ -105,6 +105,7 @@ final class CommandDispatcher {
       case ROOT_STATUS -> json(new RootStatus(engine.isRootEnabled()));
       case BACKUP -> json(backups.backup(payload(command, BackupRequest.class)));
       case CHECK_DATA -> json(backups.checkData());
+      case FLUSH_LOG_ARCHIVE -> json(backups.flushLogArchive());
     };
   }
 
@@ -114,6 +115,9 @@ final class CommandDispatcher {
    */
   private JsonNode prepare(PrepareRequest request) {
     engine.initialize();
+    if (request.logArchive() != null) {
+      backups.configureLogArchive(request.logArchive());
+    }
     if (request.restore() != null) {
       // A restored instance is filled before it ever serves: its data and users come from the
       // backups (a re-sent PREPARE restores again, from the same immutable objects).

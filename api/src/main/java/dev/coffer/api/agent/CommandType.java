@@ -40,5 +40,11 @@ public enum CommandType {
   /** Payload {@link BackupRequest}; result {@link BackupResult}. */
   BACKUP,
   /** No payload; result {@link DataCheck} (restore drills). */
-  CHECK_DATA
+  CHECK_DATA,
+  /**
+   * No payload; result {@link LogArchiveStatus}. Closes the engine's current change-log file and
+   * ships everything archived so far, so that the archive reaches the present (point-in-time
+   * recovery to "just now").
+   */
+  FLUSH_LOG_ARCHIVE
 }

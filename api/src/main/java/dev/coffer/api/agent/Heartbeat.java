@@ -5,5 +5,17 @@ package dev.coffer.api.agent;
  *
  * @param volumeUsedBytes bytes used by the instance's data directory
  * @param message human-readable detail, for example why the engine is down; never a secret
+ * @param logArchivedUntil for engines that archive their change log: every change made before this
+ *     instant (ISO-8601) is in the backup store, so it is the latest restorable time; else null
  */
-public record Heartbeat(EngineStatus status, long volumeUsedBytes, String message) {}
+public record Heartbeat(
+    EngineStatus status, long volumeUsedBytes, String message, String logArchivedUntil) {
+  public Heartbeat(EngineStatus status, long volumeUsedBytes, String message) {
+    this(status, volumeUsedBytes, message, null);
+  }
+
+  /** The same heartbeat with the log archive's position. */
+  public Heartbeat withLogArchivedUntil(String instant) {
+    return new Heartbeat(status, volumeUsedBytes, message, instant);
+  }
+}

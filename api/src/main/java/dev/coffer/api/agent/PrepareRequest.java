@@ -5,11 +5,22 @@ import java.util.List;
 /**
  * Initial databases and users to create once the engine runs, or ({@code restore} not null) the
  * backups to fill the new instance from before it starts serving.
+ *
+ * @param logArchive where this instance archives its change log, for engines with point-in-time
+ *     recovery; else null
  */
 public record PrepareRequest(
-    List<DatabaseSpec> databases, List<UserSpec> users, RestoreRequest restore) {
+    List<DatabaseSpec> databases,
+    List<UserSpec> users,
+    RestoreRequest restore,
+    LogArchive logArchive) {
   public PrepareRequest(List<DatabaseSpec> databases, List<UserSpec> users) {
-    this(databases, users, null);
+    this(databases, users, null, null);
+  }
+
+  public PrepareRequest(
+      List<DatabaseSpec> databases, List<UserSpec> users, RestoreRequest restore) {
+    this(databases, users, restore, null);
   }
 
   public PrepareRequest {

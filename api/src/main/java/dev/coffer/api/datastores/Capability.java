@@ -18,7 +18,12 @@ public enum Capability {
   /** Full backups, and new instances restored from them. */
   BACKUP("backup_create"),
   /** Backups holding only the changes since a parent backup. */
-  INCREMENTAL_BACKUP("incremental_backup");
+  INCREMENTAL_BACKUP("incremental_backup"),
+  /**
+   * Continuous archiving of the engine's change log (PostgreSQL WAL), so a new instance can be
+   * restored to any moment after a backup ({@code restorePoint.restore_time}).
+   */
+  POINT_IN_TIME_RECOVERY("point_in_time_recovery");
 
   private final String operation;
 

@@ -4,6 +4,8 @@ import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.ADMIN_US
 import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.DATASTORE;
 
 import dev.coffer.agent.engine.BackupEngine.BackupSource;
+import dev.coffer.agent.engine.BackupEngine.LogArchiveReader;
+import dev.coffer.agent.engine.BackupEngine.RecoveryTarget;
 import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -24,6 +26,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -57,36 +64,22 @@ import org.slf4j.LoggerFactory;
  * replays the backup's WAL and leaves a cleanly shut-down cluster. Single-user mode needs no
  * network and no relaxed pg_hba.conf, so nothing can log in while the password is wrong.
  *
- * <h2>Point-in-time recovery (design note; not implemented yet)</h2>
+ * <h2>Point-in-time recovery</h2>
  *
- * <ol>
- *   <li><b>Archiving.</b> With PITR enabled, {@link PostgresConfig#settings} adds {@code wal_level
- *       = replica}, {@code archive_mode = on} (needs a restart), {@code archive_timeout} (the
- *       data-loss window, e.g. 60 s) and an {@code archive_command} that hands {@code %p}/{@code
- *       %f} to the agent (a small client that streams the segment through the agent to the backup
- *       store, compressed and encrypted like a backup, and exits non-zero unless the store has it,
- *       so PostgreSQL retries and never recycles an unarchived segment). Segments are stored per
- *       instance and timeline, with their {@code .history} files.
- *   <li><b>Base backups stay as they are.</b> Their manifest's {@code start_lsn}, {@code stop_lsn}
- *       and {@code timeline} name the first segment a restore needs and the point before which no
- *       target is consistent; the manifest also needs the wall-clock {@code stop_time} so a restore
- *       can pick the newest base backup ending before the target time. With archiving on, the
- *       server's backup stop waits until the last segment is archived, so a COMPLETED backup always
- *       has its WAL in the store. Retention keeps every segment from the oldest kept base backup's
- *       {@code start_lsn} on.
- *   <li><b>Restore to a time.</b> {@link #restore} extracts the base backup as now, then writes
- *       {@code restore_command} (the agent fetches {@code %f} from the store into {@code %p}),
- *       {@code recovery_target_time}, {@code recovery_target_action = 'promote'} and {@code
- *       recovery_target_timeline = 'latest'} into coffer.conf and creates {@code recovery.signal}.
- *       The server replays archived WAL up to the target, then promotes onto a new timeline; the
- *       recovery settings are dropped from coffer.conf at the next start. A target before the
- *       backup's stop point, or beyond the newest archived WAL, is refused up front.
- *   <li><b>Admin password.</b> The reset must follow the targeted recovery: single-user mode
- *       refuses standby mode, and whether it runs archive recovery with {@code restore_command} on
- *       PostgreSQL 15 is to be verified. If not, run the recovery with a postmaster listening on
- *       the socket only ({@code listen_addresses = ''}), wait for promotion, stop it, and then do
- *       the single-user reset as now.
- * </ol>
+ * <p>Every instance archives its WAL: {@link PostgresConfig#archiveCommand} copies each finished
+ * segment (and timeline history file) into the instance's spool, and the agent ships the spool to
+ * the backup store, sealed like a backup. {@code archive_timeout} closes a segment with changes in
+ * it at least every {@value PostgresConfig#ARCHIVE_TIMEOUT_SECONDS} s.
+ *
+ * <p>A restore to a time extracts the base backup as above, fetches the archived WAL from the
+ * backup's start segment on into a directory of the instance, and runs the server once with {@code
+ * recovery.signal}, a {@code restore_command} reading that directory, {@code recovery_target_time}
+ * and {@code recovery_target_action = 'promote'}, listening on no TCP address. PostgreSQL replays
+ * up to the target, promotes onto a new timeline and removes {@code recovery.signal}; the agent
+ * then stops it and resets the admin password in single-user mode as for any restore. Recovery
+ * settings are given on that one command line, so nothing is left in the configuration. A target
+ * the archive does not reach, or one before the backup's end, stops the server with PostgreSQL's
+ * own message, which fails the restore.
  */
 final class PostgresBackup {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresBackup.class);
@@ -275,7 +268,7 @@ final class PostgresBackup {
 
   // ---- restore ----
 
-  void restore(List<BackupSource> chain) {
+  void restore(List<BackupSource> chain, Optional<RecoveryTarget> target) {
     if (chain.isEmpty()) {
       throw EngineException.badRequest("There is no backup to restore.");
     }
@@ -295,7 +288,12 @@ final class PostgresBackup {
       throw EngineException.failure("PostgreSQL must be stopped before a restore");
     }
     Path dataDir = context.dataDir();
-    OsProcesses.ownedDirectories(context.runAsUser(), dataDir, context.runDir(), context.logDir());
+    OsProcesses.ownedDirectories(
+        context.runAsUser(),
+        dataDir,
+        context.runDir(),
+        context.logDir(),
+        PostgresConfig.logSpool(context));
     boolean restored = false;
     try {
       emptyDirectory(dataDir);
@@ -312,6 +310,9 @@ final class PostgresBackup {
       }
       server.writeConfiguration();
       dropInstanceSettingsFromAutoConf();
+      if (target.isPresent()) {
+        recoverTo(target.get(), full.manifest());
+      }
       resetAdminPassword();
       restored = true;
       LOG.info(
@@ -332,6 +333,213 @@ final class PostgresBackup {
               context.instanceId(),
               e.getMessage());
         }
+      }
+    }
+  }
+
+  // ---- point-in-time recovery ----
+
+  /** A WAL segment file name: timeline, then the segment's log and number (16 MB segments). */
+  private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
+
+  private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
+
+  private static final DateTimeFormatter TARGET_TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'").withZone(ZoneOffset.UTC);
+
+  /**
+   * Replays the source's archived WAL from the backup's start up to the target's time, then lets
+   * the server promote. See the class comment.
+   */
+  private void recoverTo(RecoveryTarget target, BackupManifest base) throws IOException {
+    Path walDir = context.instanceDir().resolve("wal-restore");
+    Path signal = context.dataDir().resolve("recovery.signal");
+    try {
+      List<String> fetched = fetchWal(target.archive(), base.position().get(START_LSN), walDir);
+      server.writeEngineFile(signal, "");
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  context.binary("server"),
+                  "-D",
+                  context.dataDir().toString(),
+                  "-c",
+                  "listen_addresses=",
+                  "-c",
+                  "logging_collector=off",
+                  "-c",
+                  "restore_command=cp \"" + walDir + "/%f\" \"%p\"",
+                  "-c",
+                  "recovery_target_timeline=latest"));
+      Optional<Instant> lastCommit = lastCommitTime(walDir, fetched);
+      // PostgreSQL stops at the first commit after the target time and refuses a target with no
+      // commit after it; when every archived commit is before the target, replaying all of the
+      // archive is exactly the state at that time.
+      if (lastCommit.isPresent() && target.time().isBefore(lastCommit.get())) {
+        command.addAll(
+            List.of(
+                "-c",
+                "recovery_target_time=" + TARGET_TIME.format(target.time()),
+                "-c",
+                "recovery_target_action=promote"));
+      }
+      Process process =
+          start(
+              processBuilder(command, Map.of()).redirectOutput(ProcessBuilder.Redirect.DISCARD),
+              command);
+      StderrTail stderr = StderrTail.drain(process);
+      try {
+        awaitPromotion(process, signal, stderr);
+        process.destroy(); // SIGTERM: a smart shutdown, with a shutdown checkpoint
+        int exit = awaitExit(process, "postgres");
+        if (exit != 0) {
+          throw EngineException.failure(
+              "PostgreSQL did not shut down cleanly after recovery: "
+                  + String.join(" | ", stderr.lines()));
+        }
+      } finally {
+        destroy(process);
+      }
+      LOG.info(
+          "postgres recovered to a point in time instance={} target={} wal_files={} detail=\"{}\"",
+          context.instanceId(),
+          target.time(),
+          fetched.size(),
+          stderr.lines().stream()
+              .filter(line -> line.contains("recovery stopping") || line.contains("last completed"))
+              .findFirst()
+              .orElse(""));
+    } finally {
+      Files.deleteIfExists(signal);
+      deleteTree(walDir);
+    }
+  }
+
+  /**
+   * Copies the archive's history files and every segment from the backup's first one on (of any
+   * timeline) into {@code walDir}, owned by the run-as user. Returns how many.
+   */
+  private List<String> fetchWal(LogArchiveReader archive, String startLsn, Path walDir)
+      throws IOException {
+    String first = segmentOf(startLsn);
+    deleteTree(walDir);
+    Files.createDirectories(walDir);
+    List<String> fetched = new ArrayList<>();
+    for (String name : archive.names()) {
+      boolean needed =
+          HISTORY.matcher(name).matches()
+              || SEGMENT.matcher(name).matches() && name.substring(8).compareTo(first) >= 0;
+      if (needed) {
+        archive.copy(name, walDir.resolve(name));
+        fetched.add(name);
+      }
+    }
+    OsProcesses.ownedDirectories(context.runAsUser(), walDir);
+    return fetched;
+  }
+
+  /** {@code desc: COMMIT 2026-11-25 17:23:33.117897 UTC} in pg_waldump's output (TZ=UTC). */
+  private static final Pattern COMMIT_RECORD =
+      Pattern.compile("desc: COMMIT (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?)");
+
+  private static final DateTimeFormatter WALDUMP_TIME =
+      new DateTimeFormatterBuilder()
+          .appendPattern("yyyy-MM-dd HH:mm:ss")
+          .optionalStart()
+          .appendFraction(ChronoField.NANO_OF_SECOND, 1, 9, true)
+          .optionalEnd()
+          .toFormatter()
+          .withZone(ZoneOffset.UTC);
+
+  /**
+   * The time of the newest commit in the fetched segments, read with pg_waldump from the newest
+   * segment backwards; empty if there is none (or no pg_waldump).
+   */
+  private Optional<Instant> lastCommitTime(Path walDir, List<String> fetched) {
+    if (!context.binaries().containsKey("pg_waldump")) {
+      return Optional.empty();
+    }
+    List<String> segments =
+        fetched.stream().filter(name -> SEGMENT.matcher(name).matches()).sorted().toList();
+    for (int i = segments.size() - 1; i >= 0; i--) {
+      List<String> command =
+          List.of(
+              context.binary("pg_waldump"),
+              "--rmgr=Transaction",
+              walDir.resolve(segments.get(i)).toString());
+      Process process =
+          start(
+              processBuilder(command, Map.of("TZ", "UTC"))
+                  .redirectError(ProcessBuilder.Redirect.DISCARD),
+              command);
+      Instant newest = null;
+      try (BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = out.readLine()) != null) {
+          Matcher m = COMMIT_RECORD.matcher(line);
+          if (m.find()) {
+            newest = WALDUMP_TIME.parse(m.group(1), Instant::from);
+          }
+        }
+        // pg_waldump ends with an error at the end of the WAL written so far: expected.
+        awaitExit(process, "pg_waldump");
+      } catch (IOException e) {
+        throw EngineException.failure("cannot read pg_waldump's output: " + e.getMessage(), e);
+      } finally {
+        destroy(process);
+      }
+      if (newest != null) {
+        return Optional.of(newest);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The log and segment part of the WAL file holding {@code lsn} ({@code 0/2000028} → 0…02). */
+  static String segmentOf(String lsn) {
+    int slash = lsn.indexOf('/');
+    long high = Long.parseLong(lsn.substring(0, slash), 16);
+    long low = Long.parseLong(lsn.substring(slash + 1), 16);
+    return "%08X%08X".formatted(high, low >>> 24);
+  }
+
+  /** Waits until recovery ends: PostgreSQL removes recovery.signal when it promotes. */
+  private void awaitPromotion(Process process, Path signal, StderrTail stderr) {
+    long deadline = System.nanoTime() + RECOVERY_DEADLINE.toNanos();
+    while (Files.exists(signal)) {
+      if (!process.isAlive()) {
+        List<String> lines = stderr.lines();
+        String reason =
+            lines.stream()
+                .filter(line -> line.contains("FATAL") || line.contains("PANIC"))
+                .map(line -> line.replaceFirst("^.*?(FATAL|PANIC):\\s*", ""))
+                .reduce((a, b) -> b)
+                .orElse(String.join(" | ", lines));
+        throw EngineException.badRequest(
+            "The instance cannot be recovered to the requested time: " + reason);
+      }
+      if (System.nanoTime() > deadline) {
+        throw EngineException.failure(
+            "recovery did not finish within " + RECOVERY_DEADLINE.toMinutes() + " minutes");
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw EngineException.failure("interrupted while waiting for recovery", e);
+      }
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
       }
     }
   }

@@ -1,6 +1,7 @@
 package dev.coffer.agent.engines.postgresql;
 
 import dev.coffer.agent.engine.EngineContext;
+import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -31,6 +32,29 @@ final class PostgresConfig {
     }
   }
 
+  /**
+   * Seconds after which a WAL segment with any change in it is closed and archived even if it is
+   * not full: the most a point-in-time restore can lose when the instance's volume is lost.
+   */
+  static final int ARCHIVE_TIMEOUT_SECONDS = 60;
+
+  /** Where finished WAL segments wait for the agent to ship them (outside the data directory). */
+  static Path logSpool(EngineContext context) {
+    return context.instanceDir().resolve("wal-spool");
+  }
+
+  /**
+   * Copies a finished WAL file into the spool under a hidden name, syncs it, then renames it, so
+   * the agent only ever sees whole files. Idempotent: PostgreSQL may archive a file again after a
+   * crash, and the copy simply replaces the earlier one. {@code -p} keeps the segment's time of
+   * last write, which tells the agent up to when the archive reaches.
+   */
+  static String archiveCommand(EngineContext context) {
+    String spool = logSpool(context).toString();
+    return "cp -p \"%p\" \"SPOOL/.%f.tmp\" && sync \"SPOOL/.%f.tmp\" && mv -f \"SPOOL/.%f.tmp\" \"SPOOL/%f\""
+        .replace("SPOOL", spool);
+  }
+
   static String settings(EngineContext context) {
     Memory memory = Memory.forFlavor(context.memoryMb());
     return """
@@ -51,6 +75,10 @@ final class PostgresConfig {
         log_rotation_age = 1d
         log_rotation_size = 0
         log_line_prefix = '%%m [%%p] %%q%%u@%%d '
+        wal_level = replica
+        archive_mode = on
+        archive_timeout = %d
+        archive_command = %s
         """
         .formatted(
             literal(context.bindAddress()),
@@ -60,7 +88,9 @@ final class PostgresConfig {
             memory.effectiveCacheSizeMb(),
             memory.workMemMb(),
             memory.maintenanceMb(),
-            literal(context.logDir().toString()));
+            literal(context.logDir().toString()),
+            ARCHIVE_TIMEOUT_SECONDS,
+            literal(archiveCommand(context)));
   }
 
   /**

@@ -22,6 +22,8 @@ import dev.coffer.api.agent.UserUpdate;
 import dev.coffer.api.datastores.Capability;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
@@ -29,6 +31,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -68,6 +71,9 @@ final class PostgresEngine implements Engine, BackupEngine {
 
   /** Connects to this database for cluster-wide work (roles, CREATE/DROP DATABASE). */
   private static final String MAINTENANCE_DB = "postgres";
+
+  /** How long the archiver may take to copy one segment into the spool. */
+  private static final Duration FLUSH_DEADLINE = Duration.ofSeconds(30);
 
   private final EngineContext context;
   private final PostgresServer server;
@@ -120,7 +126,57 @@ final class PostgresEngine implements Engine, BackupEngine {
 
   @Override
   public void restore(List<BackupSource> chain) {
-    backups.restore(chain);
+    backups.restore(chain, Optional.empty());
+  }
+
+  @Override
+  public void restore(List<BackupSource> chain, RecoveryTarget target) {
+    backups.restore(chain, Optional.of(target));
+  }
+
+  @Override
+  public Optional<Path> logSpool() {
+    return Optional.of(PostgresConfig.logSpool(context));
+  }
+
+  /**
+   * Commits an empty transaction, switches to a new WAL segment and waits until the archiver has
+   * copied the finished one: its {@code .ready} marker disappears. The commit gives recovery to any
+   * earlier moment a transaction to stop before; PostgreSQL refuses a target time with no commit
+   * after it. {@code pg_walfile_name} names the segment before the switch point.
+   */
+  @Override
+  public void flushLog() {
+    String segment;
+    try (Connection c = server.connect(MAINTENANCE_DB);
+        Statement s = c.createStatement()) {
+      // Assigning a transaction id makes this autocommitted statement write a commit record.
+      s.execute("SELECT pg_current_xact_id()");
+      try (ResultSet rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+        rs.next();
+        segment = rs.getString(1);
+      }
+    } catch (SQLException e) {
+      throw EngineException.failure("cannot switch the WAL segment: " + e.getMessage(), e);
+    }
+    Path ready = context.dataDir().resolve("pg_wal/archive_status/" + segment + ".ready");
+    long deadline = System.nanoTime() + FLUSH_DEADLINE.toNanos();
+    while (Files.exists(ready)) {
+      if (System.nanoTime() > deadline) {
+        throw EngineException.failure(
+            "WAL segment "
+                + segment
+                + " was not archived within "
+                + FLUSH_DEADLINE.toSeconds()
+                + " s; see the PostgreSQL log");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw EngineException.failure("interrupted while waiting for the WAL archiver", e);
+      }
+    }
   }
 
   /**

@@ -65,7 +65,8 @@ public final class PostgresEngineFactory implements EngineFactory {
               Capability.USERS,
               Capability.USER_ACCESS,
               Capability.ROOT,
-              Capability.BACKUP),
+              Capability.BACKUP,
+              Capability.POINT_IN_TIME_RECOVERY),
           DATABASE_NAMES,
           USER_NAMES,
           Set.of(ADMIN_USER, ROOT_USER),
@@ -124,9 +125,11 @@ public final class PostgresEngineFactory implements EngineFactory {
       binaries.put("initdb", initdb.toString());
       binaries.put("pg_ctl", pgCtl.toString());
       // From the client package; without it the server runs but backups fail with a clear message.
-      Path baseBackup = bin.resolve("pg_basebackup");
-      if (Files.isExecutable(baseBackup)) {
-        binaries.put("pg_basebackup", baseBackup.toString());
+      for (String tool : List.of("pg_basebackup", "pg_waldump")) {
+        Path path = bin.resolve(tool);
+        if (Files.isExecutable(path)) {
+          binaries.put(tool, path.toString());
+        }
       }
       return parseVersion(output)
           .map(v -> new InstalledVersion(DATASTORE, v.version(), v.fullVersion(), binaries));

@@ -59,7 +59,11 @@ final class PostgresServer {
 
   synchronized void initialize() {
     OsProcesses.ownedDirectories(
-        context.runAsUser(), dataDir(), context.runDir(), context.logDir());
+        context.runAsUser(),
+        dataDir(),
+        context.runDir(),
+        context.logDir(),
+        PostgresConfig.logSpool(context));
     String password = adminPassword();
     if (!isInitialized()) {
       runInitdb(password);

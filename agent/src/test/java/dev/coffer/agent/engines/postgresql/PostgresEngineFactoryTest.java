@@ -31,7 +31,8 @@ class PostgresEngineFactoryTest {
             Capability.USERS,
             Capability.USER_ACCESS,
             Capability.ROOT,
-            Capability.BACKUP);
+            Capability.BACKUP,
+            Capability.POINT_IN_TIME_RECOVERY);
     assertThat(descriptor.reservedUsers()).containsExactlyInAnyOrder("os_admin", "postgres");
     assertThat(descriptor.reservedDatabases())
         .containsExactlyInAnyOrder("postgres", "template0", "template1");
@@ -82,7 +83,8 @@ class PostgresEngineFactoryTest {
     assertThat(newest.datastore()).isEqualTo("postgresql");
     assertThat(newest.version()).matches("\\d+");
     assertThat(newest.fullVersion()).startsWith(newest.version() + ".");
-    assertThat(newest.binaries()).containsOnlyKeys("server", "initdb", "pg_ctl", "pg_basebackup");
+    assertThat(newest.binaries())
+        .containsOnlyKeys("server", "initdb", "pg_ctl", "pg_basebackup", "pg_waldump");
     newest
         .binaries()
         .values()
