@@ -15,7 +15,9 @@ import dev.coffer.server.backups.BackupService;
 import dev.coffer.server.backups.BackupTaskHandler;
 import dev.coffer.server.backups.BackupVault;
 import dev.coffer.server.backups.JdbiBackupRepository;
+import dev.coffer.server.backups.JdbiLogArchiveRepository;
 import dev.coffer.server.backups.JdbiScheduleRepository;
+import dev.coffer.server.backups.LogArchives;
 import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.compute.ComputeDriver;
@@ -93,8 +95,13 @@ public final class Coffer implements AutoCloseable {
     instances = new JdbiInstanceRepository(store.jdbi(), config.addressPool());
     JdbiTaskRepository taskRepository = new JdbiTaskRepository(store.jdbi());
     JdbiBackupRepository backupRepository = new JdbiBackupRepository(store.jdbi());
+    JdbiLogArchiveRepository logArchiveRepository = new JdbiLogArchiveRepository(store.jdbi());
     AgentGateway agents =
-        new AgentGateway(new JdbiCommandRepository(store.jdbi()), instances, json);
+        new AgentGateway(
+            new JdbiCommandRepository(store.jdbi()),
+            instances,
+            json,
+            logArchiveRepository::advance);
     int port = config.port() == 0 ? freePort() : config.port();
     String controlPlaneUrl =
         "http://" + (config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind()) + ":" + port;
@@ -128,6 +135,7 @@ public final class Coffer implements AutoCloseable {
                 .orElseGet(() -> MasterKey.loadOrCreate(config.home().resolve("master.key"))),
             BackupStoreConfig.fromMap(storeSettings));
     BackupService backups = new BackupService(backupRepository, service, vault, tasks, json);
+    LogArchives logArchives = new LogArchives(logArchiveRepository, vault, instances, agents, json);
     tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
     tasks.register(
         List.of(
@@ -144,7 +152,7 @@ public final class Coffer implements AutoCloseable {
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
                 new FlavorRoutes(flavors)::register,
-                new InstanceRoutes(service, backups)::register,
+                new InstanceRoutes(service, backups, logArchives)::register,
                 new BackupRoutes(backups, service, datastores)::register,
                 new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,

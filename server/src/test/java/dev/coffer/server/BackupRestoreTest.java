@@ -12,6 +12,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -236,6 +239,86 @@ class BackupRestoreTest {
     String restored = restore("ledger-restored", full.path("id").asText());
     assertThat(ids(url(awaitActive(restored), "jdbc:postgresql://", "ledger"), "app", "Secret-1"))
         .containsExactly(1);
+  }
+
+  @Test
+  void aPostgresInstanceRestoresToAMomentBetweenTwoWritesMadeAfterItsBackup() throws Exception {
+    String source =
+        createInstance(
+            "journal",
+            "postgresql",
+            "\"databases\":[{\"name\":\"journal\"}],\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\",\"databases\":[{\"name\":\"journal\"}]}],");
+    String url = url(awaitActive(source), "jdbc:postgresql://", "journal");
+    sql(url, "app", "Secret-1", "create table t (id int primary key)");
+    String backupId = backup(source, "journal-full", "").path("id").asText();
+    Instant backupDone = Instant.now();
+    sql(url, "app", "Secret-1", "insert into t values (1)");
+    Instant between = Instant.now();
+    await().until(() -> Instant.now().isAfter(between.plusMillis(500)));
+    sql(url, "app", "Secret-1", "insert into t values (2)");
+
+    // Times the archive cannot give are refused before any instance exists, naming the field.
+    for (String bad :
+        List.of(
+            "yesterday",
+            Instant.now().plusSeconds(3600).toString(),
+            backupDone.minusSeconds(3600).toString())) {
+      var refused = restoreAt("journal-bad", backupId, bad);
+      assertThat(refused.status()).as(refused.raw()).isEqualTo(400);
+      assertThat(refused.body().at("/badRequest/message").asText())
+          .contains("instance['restorePoint']['restore_time']");
+    }
+    assertThat(coffer.get(coffer.v1("/instances/journal-bad")).status()).isEqualTo(404);
+
+    // The source is alive: it is asked to archive up to now, so "a moment ago" is restorable.
+    var accepted = restoreAt("journal-between", backupId, between.toString());
+    assertThat(accepted.status()).as(accepted.raw()).isEqualTo(200);
+    String restored = accepted.body().at("/instance/id").asText();
+    assertThat(ids(url(awaitActive(restored), "jdbc:postgresql://", "journal"), "app", "Secret-1"))
+        .containsExactly(1);
+    String latest =
+        coffer
+            .get(coffer.v1("/instances/" + source))
+            .body()
+            .at("/instance/latest_restorable_time")
+            .asText();
+    assertThat(LocalDateTime.parse(latest).toInstant(ZoneOffset.UTC))
+        .isAfter(between.minusSeconds(1));
+    deleteAndAwaitGone(restored);
+    deleteAndAwaitGone(source);
+  }
+
+  static void deleteAndAwaitGone(String id) {
+    assertThat(coffer.delete(coffer.v1("/instances/" + id)).status()).isEqualTo(202);
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> coffer.get(coffer.v1("/instances/" + id)).status() == 404);
+  }
+
+  @Test
+  void restoreTimeIsRefusedForEnginesWithoutALogArchive() {
+    String redis = createInstance("cache-pitr", "redis", "");
+    awaitActive(redis);
+    String backupId = backup(redis, "cache-pitr-full", "").path("id").asText();
+    var refused = restoreAt("cache-pitr-restored", backupId, Instant.now().toString());
+    assertThat(refused.status()).as(refused.raw()).isEqualTo(400);
+    assertThat(refused.body().at("/badRequest/message").asText())
+        .isEqualTo(
+            "The 'point_in_time_recovery' operation is not supported for the 'redis' datastore.");
+    deleteAndAwaitGone(redis);
+  }
+
+  static TestCoffer.Response restoreAt(String name, String backupId, String time) {
+    return coffer.post(
+        coffer.v1("/instances"),
+        "{\"instance\":{\"name\":\""
+            + name
+            + "\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
+            + "\"restorePoint\":{\"backupRef\":\""
+            + backupId
+            + "\",\"restore_time\":\""
+            + time
+            + "\"}}}");
   }
 
   @Test

@@ -16,9 +16,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,12 +34,21 @@ public final class AgentGateway {
   private final CommandRepository commands;
   private final InstanceRepository instances;
   private final ObjectMapper json;
+  private final BiConsumer<String, Instant> logArchived;
   private final Object signal = new Object();
 
-  public AgentGateway(CommandRepository commands, InstanceRepository instances, ObjectMapper json) {
+  /**
+   * @param logArchived told when an agent reports how far its instance's log archive reaches
+   */
+  public AgentGateway(
+      CommandRepository commands,
+      InstanceRepository instances,
+      ObjectMapper json,
+      BiConsumer<String, Instant> logArchived) {
     this.commands = commands;
     this.instances = instances;
     this.json = json;
+    this.logArchived = logArchived;
   }
 
   /** Queues a command under a stable id (no-op if it exists) and wakes the agent's poll. */
@@ -167,6 +178,13 @@ public final class AgentGateway {
   public void heartbeat(String instanceId, Heartbeat heartbeat) {
     instances.recordHeartbeat(
         instanceId, heartbeat.status(), heartbeat.volumeUsedBytes(), Instant.now());
+    if (heartbeat.logArchivedUntil() != null) {
+      try {
+        logArchived.accept(instanceId, Instant.parse(heartbeat.logArchivedUntil()));
+      } catch (DateTimeParseException e) {
+        log.warn("event=bad_heartbeat instance={} field=logArchivedUntil", instanceId);
+      }
+    }
   }
 
   /** Commands a dead agent took but never answered are delivered again to its successor. */

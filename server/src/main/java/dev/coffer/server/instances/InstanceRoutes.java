@@ -8,6 +8,7 @@ import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.server.backups.Backup;
 import dev.coffer.server.backups.BackupService;
+import dev.coffer.server.backups.LogArchives;
 import dev.coffer.server.datastores.DatastoreVersion;
 import dev.coffer.server.flavors.Flavor;
 import dev.coffer.server.http.ApiException;
@@ -32,10 +33,12 @@ import java.util.Set;
 public final class InstanceRoutes {
   private final InstanceService service;
   private final BackupService backups;
+  private final LogArchives logArchives;
 
-  public InstanceRoutes(InstanceService service, BackupService backups) {
+  public InstanceRoutes(InstanceService service, BackupService backups, LogArchives logArchives) {
     this.service = service;
     this.backups = backups;
+    this.logArchives = logArchives;
   }
 
   public void register(Javalin app) {
@@ -84,14 +87,21 @@ public final class InstanceRoutes {
     if (restorePoint.isPresent()) {
       Fields point = restorePoint.get();
       String backupRef = point.string("backupRef", 64);
-      if (point.has("restore_time")) {
-        throw Fields.invalid(
-            point.at("restore_time"),
-            "is not supported by this Coffer yet (point-in-time recovery)");
-      }
+      Optional<String> restoreTime = point.optionalString("restore_time", 64);
       Backup backup = backups.get(principal, backupRef);
       restore = backups.restoreRequest(principal, backupRef);
       version = service.datastores().version(backup.datastoreVersionId(), true);
+      if (restoreTime.isPresent()) {
+        DatastoreDescriptor source = service.datastores().descriptor(version.datastoreName());
+        if (!source.supports(Capability.POINT_IN_TIME_RECOVERY)) {
+          throw notSupported(Capability.POINT_IN_TIME_RECOVERY, source);
+        }
+        restore =
+            new RestoreRequest(
+                restore.store(),
+                restore.chain(),
+                logArchives.pointInTime(backup, restoreTime.get(), point.at("restore_time")));
+      }
       Optional<String> type = datastore.flatMap(d -> d.optionalString("type", 64));
       if (type.isPresent() && !type.get().equals(version.datastoreName())) {
         throw Fields.invalid(
@@ -162,6 +172,10 @@ public final class InstanceRoutes {
       isPublic = access.get().optionalBoolean("is_public").orElse(false);
       cidrs = cidrs(access.get());
     }
+    Optional<LogArchives.NewArchive> logArchive =
+        descriptor.supports(Capability.POINT_IN_TIME_RECOVERY)
+            ? Optional.of(logArchives.create())
+            : Optional.empty();
     Instance created =
         service.create(
             principal,
@@ -170,9 +184,14 @@ public final class InstanceRoutes {
                 flavor,
                 size,
                 version,
-                new PrepareRequest(databases, users, restore),
+                new PrepareRequest(
+                    databases,
+                    users,
+                    restore,
+                    logArchive.map(LogArchives.NewArchive::forAgent).orElse(null)),
                 isPublic,
                 cidrs));
+    logArchive.ifPresent(a -> logArchives.register(created.id(), created.projectId(), a));
     ctx.status(200).json(Map.of("instance", view(ctx, created, true)));
   }
 
@@ -335,6 +354,10 @@ public final class InstanceRoutes {
       m.put("created", Wire.time(i.createdAt()));
       m.put("updated", Wire.time(i.updatedAt()));
       m.put("service_status_updated", Wire.time(i.serviceStatusUpdated()));
+      // Native extension: how far back and forward a restore_time may go (like RDS).
+      logArchives
+          .latestRestorableTime(i.id())
+          .ifPresent(t -> m.put("latest_restorable_time", Wire.time(t)));
     }
     if (i.address() != null && i.port() != null) {
       m.put("endpoint", Map.of("host", i.address(), "port", i.port()));

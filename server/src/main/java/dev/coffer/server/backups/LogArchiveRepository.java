@@ -1,0 +1,14 @@
+package dev.coffer.server.backups;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/** Durable log archives, one per instance. */
+public interface LogArchiveRepository {
+  void insert(LogArchive archive);
+
+  Optional<LogArchive> find(String instanceId);
+
+  /** Moves {@code archived_until} forward to {@code until}; never back. */
+  void advance(String instanceId, Instant until);
+}

@@ -1,0 +1,178 @@
+package dev.coffer.server.backups;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.api.agent.CommandType;
+import dev.coffer.api.agent.LogArchiveStatus;
+import dev.coffer.api.agent.RestoreRequest;
+import dev.coffer.server.agents.AgentGateway;
+import dev.coffer.server.http.ApiException;
+import dev.coffer.server.http.Fields;
+import dev.coffer.server.instances.Instance;
+import dev.coffer.server.instances.InstanceRepository;
+import dev.coffer.server.instances.ServiceStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Point-in-time recovery on the control plane's side: every instance of an engine that archives its
+ * change log gets an archive of its own in the backup store (a key prefix and a data key), and a
+ * restore to a time is checked against what that archive holds before any instance is built.
+ */
+public final class LogArchives {
+  private static final Logger log = LoggerFactory.getLogger(LogArchives.class);
+
+  /** How long a restore waits for the source's agent to close and ship its current log file. */
+  private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(60);
+
+  private final LogArchiveRepository archives;
+  private final BackupVault vault;
+  private final InstanceRepository instances;
+  private final AgentGateway agents;
+  private final ObjectMapper json;
+
+  public LogArchives(
+      LogArchiveRepository archives,
+      BackupVault vault,
+      InstanceRepository instances,
+      AgentGateway agents,
+      ObjectMapper json) {
+    this.archives = archives;
+    this.vault = vault;
+    this.instances = instances;
+    this.agents = agents;
+    this.json = json;
+  }
+
+  /** A new instance's archive: what its agent is told, and the wrapped key to keep. */
+  public record NewArchive(dev.coffer.api.agent.LogArchive forAgent, String wrappedKey) {
+    @Override
+    public String toString() {
+      return "NewArchive[prefix=" + forAgent.prefix() + "]";
+    }
+  }
+
+  public NewArchive create() {
+    BackupVault.NewKey key = vault.newDataKey();
+    String prefix = "wal/" + UUID.randomUUID();
+    return new NewArchive(
+        new dev.coffer.api.agent.LogArchive(vault.agentStoreConfig(), prefix, key.clearBase64()),
+        key.wrapped());
+  }
+
+  /** Records the archive once the instance it belongs to exists. */
+  public void register(String instanceId, String projectId, NewArchive archive) {
+    archives.insert(
+        new LogArchive(
+            instanceId,
+            projectId,
+            archive.forAgent().prefix(),
+            archive.wrappedKey(),
+            null,
+            Instant.now()));
+  }
+
+  /** The agent reported how far its archive reaches. */
+  public void archived(String instanceId, Instant until) {
+    archives.advance(instanceId, until);
+  }
+
+  /** The latest moment an instance can be restored to, if it archives its log. */
+  public Optional<Instant> latestRestorableTime(String instanceId) {
+    return archives.find(instanceId).map(LogArchive::archivedUntil);
+  }
+
+  /**
+   * What a restore of {@code base} to {@code restoreTime} needs from the source's archive, or a 400
+   * naming {@code field} when that time cannot be reached: not a time, in the future, before the
+   * backup was taken, or after the latest restorable time. A live source is first asked to archive
+   * up to the present, so "a minute ago" is restorable.
+   */
+  public RestoreRequest.PointInTime pointInTime(Backup base, String restoreTime, String field) {
+    Instant time;
+    try {
+      time = Instant.parse(restoreTime);
+    } catch (DateTimeParseException e) {
+      throw Fields.invalid(
+          field,
+          "must be an ISO-8601 UTC time such as 2026-11-25T17:30:00Z, not '" + restoreTime + "'");
+    }
+    if (time.isAfter(Instant.now())) {
+      throw Fields.invalid(field, "'" + restoreTime + "' is in the future");
+    }
+    // Recovery never stops before the backup is consistent: an earlier time would silently give
+    // the backup's own state.
+    if (time.isBefore(base.createdAt())) {
+      throw Fields.invalid(
+          field,
+          "'"
+              + restoreTime
+              + "' is before backup "
+              + base.id()
+              + " was taken ("
+              + base.createdAt()
+              + "); choose a later time or an earlier backup");
+    }
+    LogArchive archive =
+        archives
+            .find(base.instanceId())
+            .orElseThrow(
+                () ->
+                    new ApiException.BadRequest(
+                        "Instance "
+                            + base.instanceId()
+                            + " has no log archive, so its backups can only be restored as they"
+                            + " are (without restore_time)."));
+    Instant until = archive.archivedUntil();
+    if (until == null || time.isAfter(until)) {
+      until = flush(base.instanceId()).orElse(until);
+    }
+    if (until == null || time.isAfter(until)) {
+      throw Fields.invalid(
+          field,
+          "'"
+              + restoreTime
+              + "' is after the latest restorable time of instance "
+              + base.instanceId()
+              + " ("
+              + (until == null ? "none yet" : until.toString())
+              + ")");
+    }
+    return new RestoreRequest.PointInTime(
+        time.toString(), archive.objectPrefix(), vault.unwrap(archive.wrappedKey()));
+  }
+
+  /** Asks a running source to archive everything up to now; empty if it cannot. */
+  private Optional<Instant> flush(String instanceId) {
+    Optional<Instance> source =
+        instances
+            .find(instanceId)
+            .filter(i -> i.deletedAt() == null && i.service() == ServiceStatus.RUNNING);
+    if (source.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      LogArchiveStatus status =
+          agents.call(
+              source.get(),
+              CommandType.FLUSH_LOG_ARCHIVE,
+              null,
+              json.constructType(LogArchiveStatus.class),
+              FLUSH_TIMEOUT);
+      if (status == null || status.archivedUntil() == null) {
+        return Optional.empty();
+      }
+      Instant until = Instant.parse(status.archivedUntil());
+      archives.advance(instanceId, until);
+      return Optional.of(until);
+    } catch (ApiException | DateTimeParseException e) {
+      log.warn(
+          "event=log_archive_flush_failed instance={} error=\"{}\"", instanceId, e.getMessage());
+      return Optional.empty();
+    }
+  }
+}
