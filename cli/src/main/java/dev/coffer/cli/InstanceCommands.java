@@ -71,7 +71,9 @@ final class InstanceCommands extends Cli.Group {
       @Option(
               names = "--restore-time",
               paramLabel = "ISO8601",
-              description = "With --from-backup: restore to this point in time.")
+              description =
+                  "With --from-backup: replay the source's archived log up to this UTC time"
+                      + " (e.g. 2026-11-25T17:30:00Z); PostgreSQL only.")
           String restoreTime,
       @Option(names = "--wait", description = "Wait until ACTIVE, showing progress.") boolean wait,
       @Option(
@@ -168,7 +170,10 @@ final class InstanceCommands extends Cli.Group {
     String message = e.getMessage();
     String hint = e.hint();
     if (e.status() == 400 && withRestoreTime && message.contains("restore_time")) {
-      hint = "drop --restore-time to restore the backup as it was taken";
+      hint =
+          "choose a time between the backup and the source's latest_restorable_time"
+              + " ('coffer instance show <source>'), in UTC such as 2026-11-25T17:30:00Z;"
+              + " or drop --restore-time to restore the backup as it was taken";
     } else if (message.toLowerCase(Locale.ROOT).contains("backup")) {
       hint =
           switch (e.status()) {

@@ -392,7 +392,8 @@ class InstanceCommandsTest {
             400,
             """
             {"badRequest":{"code":400,"message":"Validation error: instance['restorePoint']\
-            ['restore_time'] is not supported by this Coffer yet (point-in-time recovery)"}}
+            ['restore_time'] '2026-11-24T23:00:00Z' is after the latest restorable time of\
+             instance 9f1c (2026-11-24T22:00:00Z)."}}
             """);
 
     CliRunner.Result result =
@@ -422,8 +423,10 @@ class InstanceCommandsTest {
                 """
                     .formatted(BK1)));
     assertThat(result.err())
-        .contains("error: Validation error: instance['restorePoint']['restore_time'] is not")
-        .contains("hint: drop --restore-time");
+        .contains("error: Validation error: instance['restorePoint']['restore_time']")
+        .contains("is after the latest restorable time")
+        .contains("hint: choose a time between the backup and the source's")
+        .contains("latest_restorable_time");
   }
 
   @Test

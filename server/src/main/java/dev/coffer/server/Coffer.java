@@ -136,7 +136,10 @@ public final class Coffer implements AutoCloseable {
             BackupStoreConfig.fromMap(storeSettings));
     BackupService backups = new BackupService(backupRepository, service, vault, tasks, json);
     LogArchives logArchives = new LogArchives(logArchiveRepository, vault, instances, agents, json);
-    tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
+    tasks.register(
+        new InstanceTaskHandlers(
+                instances, service, compute, agents, json, logArchives::beforeDelete)
+            .all());
     tasks.register(
         List.of(
             new BackupTaskHandler(backupRepository, backups, vault, agents, json),

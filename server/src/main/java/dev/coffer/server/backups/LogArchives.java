@@ -146,6 +146,22 @@ public final class LogArchives {
         time.toString(), archive.objectPrefix(), vault.unwrap(archive.wrappedKey()));
   }
 
+  /**
+   * Before a running instance is deleted: archive its log up to now, so it can be restored to its
+   * last moment. Best effort: an instance that does not answer keeps what it shipped so far.
+   */
+  public void beforeDelete(Instance instance) {
+    if (archives.find(instance.id()).isPresent()) {
+      flush(instance.id())
+          .ifPresent(
+              until ->
+                  log.info(
+                      "event=log_archive_final_flush instance={} archived_until={}",
+                      instance.id(),
+                      until));
+    }
+  }
+
   /** Asks a running source to archive everything up to now; empty if it cannot. */
   private Optional<Instant> flush(String instanceId) {
     Optional<Instance> source =

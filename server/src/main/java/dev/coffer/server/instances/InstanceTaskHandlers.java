@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,17 +34,22 @@ public final class InstanceTaskHandlers {
   private final AgentGateway agents;
   private final ObjectMapper json;
 
+  /** Last words with a running instance before it is destroyed (its final log archive flush). */
+  private final Consumer<Instance> beforeDelete;
+
   public InstanceTaskHandlers(
       InstanceRepository instances,
       InstanceService service,
       ComputeDriver compute,
       AgentGateway agents,
-      ObjectMapper json) {
+      ObjectMapper json,
+      Consumer<Instance> beforeDelete) {
     this.instances = instances;
     this.service = service;
     this.compute = compute;
     this.agents = agents;
     this.json = json;
+    this.beforeDelete = beforeDelete;
   }
 
   public List<TaskHandler> all() {
@@ -132,9 +138,11 @@ public final class InstanceTaskHandlers {
 
     @Override
     public void run(Task task) {
-      if (live(task).isEmpty()) {
+      Optional<Instance> found = live(task);
+      if (found.isEmpty()) {
         return;
       }
+      beforeDelete.accept(found.get());
       agents.cancelAll(task.instanceId());
       compute.destroy(task.instanceId());
       if (!compute.isGone(task.instanceId())) {
