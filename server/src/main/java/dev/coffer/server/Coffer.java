@@ -134,11 +134,19 @@ public final class Coffer implements AutoCloseable {
                 .map(MasterKey::fromBase64)
                 .orElseGet(() -> MasterKey.loadOrCreate(config.home().resolve("master.key"))),
             BackupStoreConfig.fromMap(storeSettings));
-    BackupService backups = new BackupService(backupRepository, service, vault, tasks, json);
-    LogArchives logArchives = new LogArchives(logArchiveRepository, vault, instances, agents, json);
+    LogArchives logArchives =
+        new LogArchives(logArchiveRepository, backupRepository, vault, instances, agents, json);
+    BackupService backups =
+        new BackupService(backupRepository, service, vault, tasks, json, logArchives::prune);
     tasks.register(
         new InstanceTaskHandlers(
-                instances, service, compute, agents, json, logArchives::beforeDelete)
+                instances,
+                service,
+                compute,
+                agents,
+                json,
+                logArchives::beforeDelete,
+                logArchives::prune)
             .all());
     tasks.register(
         List.of(

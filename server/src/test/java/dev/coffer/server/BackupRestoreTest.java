@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,9 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -286,6 +289,23 @@ class BackupRestoreTest {
         .isAfter(between.minusSeconds(1));
     deleteAndAwaitGone(restored);
     deleteAndAwaitGone(source);
+
+    // The source's archive lives as long as its backups; with the last one it goes too.
+    // (Other tests' instances archive too: exactly one archive must disappear.)
+    Path wal = coffer.home.resolve("backups/wal");
+    Set<Path> before = archivesWithFiles(wal);
+    assertThat(coffer.delete(coffer.v1("/backups/" + backupId)).status()).isEqualTo(202);
+    Set<Path> gone = new HashSet<>(before);
+    gone.removeAll(archivesWithFiles(wal));
+    assertThat(gone).hasSize(1);
+  }
+
+  static Set<Path> archivesWithFiles(Path wal) throws IOException {
+    Set<Path> archives = new HashSet<>();
+    try (Stream<Path> files = Files.walk(wal)) {
+      files.filter(Files::isRegularFile).forEach(f -> archives.add(wal.relativize(f).getName(0)));
+    }
+    return archives;
   }
 
   static void deleteAndAwaitGone(String id) {

@@ -20,6 +20,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,17 +34,22 @@ public final class BackupService {
   private final TaskRunner tasks;
   private final ObjectMapper json;
 
+  /** Told the instance whose backups were deleted (its log archive may shrink). */
+  private final Consumer<String> backupsDeleted;
+
   public BackupService(
       BackupRepository backups,
       InstanceService instances,
       BackupVault vault,
       TaskRunner tasks,
-      ObjectMapper json) {
+      ObjectMapper json,
+      Consumer<String> backupsDeleted) {
     this.backups = backups;
     this.instances = instances;
     this.vault = vault;
     this.tasks = tasks;
     this.json = json;
+    this.backupsDeleted = backupsDeleted;
   }
 
   public synchronized Backup create(
@@ -205,6 +211,7 @@ public final class BackupService {
       backups.markDeleted(b.id());
       log.info("event=backup_deleted backup={} project={}", b.id(), projectId);
     }
+    backupsDeleted.accept(backup.instanceId());
   }
 
   private void collect(Backup backup, List<Backup> into) {

@@ -7,6 +7,7 @@ import dev.coffer.backup.storage.BackupStore;
 import dev.coffer.backup.storage.BackupStoreConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,6 +62,14 @@ public final class BackupVault implements AutoCloseable {
       store.delete(objectKey);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete from the backup store: " + e.getMessage(), e);
+    }
+  }
+
+  public List<String> list(String prefix) {
+    try {
+      return store.list(prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the backup store: " + e.getMessage(), e);
     }
   }
 

@@ -60,6 +60,15 @@ public final class JdbiLogArchiveRepository implements LogArchiveRepository {
                 .execute());
   }
 
+  @Override
+  public void delete(String instanceId) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate("delete from log_archives where instance_id = :instance")
+                .bind("instance", instanceId)
+                .execute());
+  }
+
   private static Timestamp timestamp(Instant instant) {
     return instant == null ? null : Timestamp.from(instant);
   }

@@ -11,4 +11,6 @@ public interface LogArchiveRepository {
 
   /** Moves {@code archived_until} forward to {@code until}; never back. */
   void advance(String instanceId, Instant until);
+
+  void delete(String instanceId);
 }

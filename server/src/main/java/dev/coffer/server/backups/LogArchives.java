@@ -1,7 +1,9 @@
 package dev.coffer.server.backups;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.api.agent.CommandType;
+import dev.coffer.api.agent.EnginePositions;
 import dev.coffer.api.agent.LogArchiveStatus;
 import dev.coffer.api.agent.RestoreRequest;
 import dev.coffer.server.agents.AgentGateway;
@@ -13,8 +15,10 @@ import dev.coffer.server.instances.ServiceStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +34,7 @@ public final class LogArchives {
   private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(60);
 
   private final LogArchiveRepository archives;
+  private final BackupRepository backups;
   private final BackupVault vault;
   private final InstanceRepository instances;
   private final AgentGateway agents;
@@ -37,11 +42,13 @@ public final class LogArchives {
 
   public LogArchives(
       LogArchiveRepository archives,
+      BackupRepository backups,
       BackupVault vault,
       InstanceRepository instances,
       AgentGateway agents,
       ObjectMapper json) {
     this.archives = archives;
+    this.backups = backups;
     this.vault = vault;
     this.instances = instances;
     this.agents = agents;
@@ -159,6 +166,78 @@ public final class LogArchives {
                       "event=log_archive_final_flush instance={} archived_until={}",
                       instance.id(),
                       until));
+    }
+  }
+
+  /**
+   * Retention of the log archive follows the instance's backups: WAL segments older than the start
+   * of its oldest completed full backup can no longer be replayed onto anything and are deleted;
+   * once a deleted instance has no backups left, its whole archive goes. Timeline history files are
+   * tiny and kept while the archive exists.
+   */
+  public void prune(String instanceId) {
+    Optional<LogArchive> archive = archives.find(instanceId);
+    if (archive.isEmpty()) {
+      return;
+    }
+    String prefix = archive.get().objectPrefix() + "/";
+    List<Backup> remaining =
+        backups.ofInstance(instanceId).stream()
+            .filter(b -> b.status() != BackupStatus.FAILED)
+            .toList();
+    boolean instanceGone = instances.find(instanceId).map(i -> i.deletedAt() != null).orElse(true);
+    if (remaining.isEmpty() && instanceGone) {
+      vault.list(prefix).forEach(vault::delete);
+      archives.delete(instanceId);
+      log.info("event=log_archive_deleted instance={}", instanceId);
+      return;
+    }
+    Optional<String> oldestStart =
+        remaining.stream()
+            .filter(b -> b.parentId() == null)
+            .map(this::startSegment)
+            .flatMap(Optional::stream)
+            .min(String::compareTo);
+    if (remaining.stream().anyMatch(b -> b.status() != BackupStatus.COMPLETED)
+        && oldestStart.isEmpty()) {
+      return; // a backup is being taken: its start is not known yet
+    }
+    int deleted = 0;
+    for (String key : vault.list(prefix)) {
+      String name = key.substring(prefix.length());
+      String segment = name.endsWith(".sha256") ? name.substring(0, name.length() - 7) : name;
+      boolean obsolete =
+          SEGMENT.matcher(segment).matches()
+              && oldestStart.map(start -> segment.substring(8).compareTo(start) < 0).orElse(true);
+      if (obsolete) {
+        vault.delete(key);
+        deleted++;
+      }
+    }
+    if (deleted > 0) {
+      log.info("event=log_archive_pruned instance={} objects={}", instanceId, deleted);
+    }
+  }
+
+  private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}(\\.partial)?");
+
+  /** The log-and-segment part of the WAL file where a PostgreSQL base backup starts. */
+  private Optional<String> startSegment(Backup backup) {
+    if (backup.manifest() == null) {
+      return Optional.empty();
+    }
+    try {
+      EnginePositions positions = json.readValue(backup.manifest(), EnginePositions.class);
+      String lsn = positions.position().get("start_lsn");
+      if (lsn == null) {
+        return Optional.empty();
+      }
+      int slash = lsn.indexOf('/');
+      long high = Long.parseLong(lsn.substring(0, slash), 16);
+      long low = Long.parseLong(lsn.substring(slash + 1), 16);
+      return Optional.of("%08X%08X".formatted(high, low >>> 24));
+    } catch (JsonProcessingException | RuntimeException e) {
+      return Optional.empty();
     }
   }
 

@@ -37,19 +37,24 @@ public final class InstanceTaskHandlers {
   /** Last words with a running instance before it is destroyed (its final log archive flush). */
   private final Consumer<Instance> beforeDelete;
 
+  /** Told the id of each deleted instance (its log archive may go with it). */
+  private final Consumer<String> afterDelete;
+
   public InstanceTaskHandlers(
       InstanceRepository instances,
       InstanceService service,
       ComputeDriver compute,
       AgentGateway agents,
       ObjectMapper json,
-      Consumer<Instance> beforeDelete) {
+      Consumer<Instance> beforeDelete,
+      Consumer<String> afterDelete) {
     this.instances = instances;
     this.service = service;
     this.compute = compute;
     this.agents = agents;
     this.json = json;
     this.beforeDelete = beforeDelete;
+    this.afterDelete = afterDelete;
   }
 
   public List<TaskHandler> all() {
@@ -150,6 +155,7 @@ public final class InstanceTaskHandlers {
       }
       instances.markDeleted(task.instanceId());
       log.info("event=instance_deleted instance={}", task.instanceId());
+      afterDelete.accept(task.instanceId());
     }
 
     @Override
