@@ -12,12 +12,15 @@ import dev.coffer.server.agents.JdbiCommandRepository;
 import dev.coffer.server.backups.BackupRoutes;
 import dev.coffer.server.backups.BackupScheduler;
 import dev.coffer.server.backups.BackupService;
+import dev.coffer.server.backups.BackupStrategyRoutes;
 import dev.coffer.server.backups.BackupTaskHandler;
 import dev.coffer.server.backups.BackupVault;
 import dev.coffer.server.backups.JdbiBackupRepository;
+import dev.coffer.server.backups.JdbiBackupStrategyRepository;
 import dev.coffer.server.backups.JdbiScheduleRepository;
 import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
+import dev.coffer.server.backups.StaleUploadSweeper;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
 import dev.coffer.server.databases.DatabaseRoutes;
@@ -63,6 +66,7 @@ public final class Coffer implements AutoCloseable {
   private final ServerConfig config;
   private final BackupVault vault;
   private final BackupScheduler scheduler;
+  private final StaleUploadSweeper sweeper;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -127,7 +131,9 @@ public final class Coffer implements AutoCloseable {
                 .map(MasterKey::fromBase64)
                 .orElseGet(() -> MasterKey.loadOrCreate(config.home().resolve("master.key"))),
             BackupStoreConfig.fromMap(storeSettings));
-    BackupService backups = new BackupService(backupRepository, service, vault, tasks, json);
+    JdbiBackupStrategyRepository strategies = new JdbiBackupStrategyRepository(store.jdbi());
+    BackupService backups =
+        new BackupService(backupRepository, service, vault, tasks, json, strategies);
     tasks.register(new InstanceTaskHandlers(instances, service, compute, agents, json).all());
     tasks.register(
         List.of(
@@ -135,6 +141,7 @@ public final class Coffer implements AutoCloseable {
             new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json)));
     JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
     scheduler = new BackupScheduler(schedules, backups, instances);
+    sweeper = new StaleUploadSweeper(vault, config.staleUploadAge());
     reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);
     api =
         new ApiServer(
@@ -146,6 +153,7 @@ public final class Coffer implements AutoCloseable {
                 new FlavorRoutes(flavors)::register,
                 new InstanceRoutes(service, backups)::register,
                 new BackupRoutes(backups, service, datastores)::register,
+                new BackupStrategyRoutes(strategies, service, vault)::register,
                 new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,
@@ -154,6 +162,7 @@ public final class Coffer implements AutoCloseable {
     tasks.start();
     reconciler.start(Duration.ofSeconds(5));
     scheduler.start(Duration.ofSeconds(1));
+    sweeper.start(Duration.ofHours(1));
   }
 
   public static Coffer start(ServerConfig config) {
@@ -199,6 +208,7 @@ public final class Coffer implements AutoCloseable {
   /** Stops the control plane; instances keep running (their agents reconnect on next start). */
   @Override
   public void close() {
+    sweeper.close();
     scheduler.close();
     reconciler.close();
     api.stop();

@@ -7,6 +7,7 @@ import dev.coffer.backup.storage.BackupStore;
 import dev.coffer.backup.storage.BackupStoreConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -66,6 +67,25 @@ public final class BackupVault implements AutoCloseable {
 
   public String locationRef(String objectKey) {
     return store.locationRef(objectKey);
+  }
+
+  /** The kind of store backups go to: {@code file} or {@code s3}. */
+  public String storeKind() {
+    return storeConfig.type();
+  }
+
+  /**
+   * Removes uploads that writers abandoned more than {@code olderThan} ago; returns how many.
+   *
+   * @see BackupStore#purgeIncomplete(Duration)
+   */
+  public int purgeIncomplete(Duration olderThan) {
+    try {
+      return store.purgeIncomplete(olderThan);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot purge incomplete uploads from the backup store: " + e.getMessage(), e);
+    }
   }
 
   @Override
