@@ -4,11 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.agent.engine.EngineCatalog;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.api.agent.Json;
-import dev.coffer.backup.keys.MasterKey;
 import dev.coffer.backup.storage.BackupStoreConfig;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.backups.BackupKeyRoutes;
+import dev.coffer.server.backups.BackupKeys;
 import dev.coffer.server.backups.BackupRoutes;
 import dev.coffer.server.backups.BackupScheduler;
 import dev.coffer.server.backups.BackupService;
@@ -18,6 +19,7 @@ import dev.coffer.server.backups.BackupVault;
 import dev.coffer.server.backups.JdbiBackupRepository;
 import dev.coffer.server.backups.JdbiBackupStrategyRepository;
 import dev.coffer.server.backups.JdbiScheduleRepository;
+import dev.coffer.server.backups.MasterKeys;
 import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.backups.StaleUploadSweeper;
@@ -128,8 +130,11 @@ public final class Coffer implements AutoCloseable {
         new BackupVault(
             config
                 .masterKey()
-                .map(MasterKey::fromBase64)
-                .orElseGet(() -> MasterKey.loadOrCreate(config.home().resolve("master.key"))),
+                .map(key -> MasterKeys.given(key, config.previousMasterKeys()))
+                .orElseGet(
+                    () ->
+                        MasterKeys.inFile(
+                            config.home().resolve("master.key"), config.previousMasterKeys())),
             BackupStoreConfig.fromMap(storeSettings));
     JdbiBackupStrategyRepository strategies = new JdbiBackupStrategyRepository(store.jdbi());
     BackupService backups =
@@ -154,6 +159,7 @@ public final class Coffer implements AutoCloseable {
                 new InstanceRoutes(service, backups)::register,
                 new BackupRoutes(backups, service, datastores)::register,
                 new BackupStrategyRoutes(strategies, service, vault)::register,
+                new BackupKeyRoutes(new BackupKeys(vault, backupRepository))::register,
                 new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,

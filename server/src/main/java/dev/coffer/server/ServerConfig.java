@@ -3,6 +3,8 @@ package dev.coffer.server;
 import dev.coffer.server.tasks.TaskType;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -18,6 +20,8 @@ import java.util.Optional;
  * @param backupStore where backups go: {@code type=file} (default: {@code <home>/backups}) or
  *     {@code type=s3} with endpoint, region, bucket, access_key, secret_key, path_style
  * @param masterKey base64 master key; empty = kept in {@code <home>/master.key} (created once)
+ * @param previousMasterKeys base64 master keys that wrapped backups' data keys before a rotation
+ *     (comma-separated in {@code COFFER_PREVIOUS_MASTER_KEYS}); kept to unwrap them
  * @param staleUploadAge incomplete uploads (of writers that died mid-backup) older than this are
  *     removed from the backup store, at start and hourly; longer than any backup may run
  */
@@ -33,6 +37,7 @@ public record ServerConfig(
     boolean loopVolumes,
     Map<String, String> backupStore,
     Optional<String> masterKey,
+    List<String> previousMasterKeys,
     Duration staleUploadAge) {
 
   /** The default {@link #staleUploadAge}, in hours. */
@@ -61,6 +66,10 @@ public record ServerConfig(
         !"directory".equals(env.getOrDefault("COFFER_VOLUMES", "loop")),
         backupStore(env),
         Optional.ofNullable(env.get("COFFER_MASTER_KEY")),
+        Arrays.stream(env.getOrDefault("COFFER_PREVIOUS_MASTER_KEYS", "").split(","))
+            .map(String::strip)
+            .filter(k -> !k.isEmpty())
+            .toList(),
         staleUploadAge(env));
   }
 
@@ -114,6 +123,7 @@ public record ServerConfig(
         loopVolumes,
         backupStore,
         masterKey,
+        previousMasterKeys,
         staleUploadAge);
   }
 }
