@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "backup",
     description = "Create, list, show, verify and delete backups of instances.",
-    subcommands = BackupCommands.Schedule.class)
+    subcommands = {BackupCommands.Schedule.class, BackupCommands.Strategy.class})
 final class BackupCommands extends Cli.Group {
   private static final Pattern UUID =
       Pattern.compile(
@@ -47,6 +47,11 @@ final class BackupCommands extends Cli.Group {
               paramLabel = "BACKUP",
               description = "Backup (id or name) this one builds on.")
           String parent,
+      @Option(
+              names = "--container",
+              paramLabel = "NAME",
+              description = "Write it to this container instead of the backup strategy's.")
+          String container,
       @Option(names = "--wait", description = "Wait until COMPLETED, showing progress.")
           boolean wait,
       @Option(
@@ -60,6 +65,9 @@ final class BackupCommands extends Cli.Group {
     ObjectNode backup = cli.object().put("name", name).put("instance", instanceId);
     if (description != null) {
       backup.put("description", description);
+    }
+    if (container != null) {
+      backup.put("swift_container", container);
     }
     backup.put("incremental", incremental ? 1 : 0);
     if (parent != null) {
@@ -338,6 +346,13 @@ final class BackupCommands extends Cli.Group {
                 description = "Take incrementals on top of the latest backup.")
             boolean incremental,
         @Option(
+                names = "--verify",
+                description = {
+                  "Verify each backup once it completes with a restore drill",
+                  "(like 'coffer backup verify')."
+                })
+            boolean verify,
+        @Option(
                 names = "--keep-last",
                 defaultValue = "7",
                 paramLabel = "N",
@@ -365,6 +380,7 @@ final class BackupCommands extends Cli.Group {
       var schedule = cli.object();
       schedule.put("cron", cron);
       schedule.put("incremental", incremental);
+      schedule.put("verify", verify);
       schedule.put("keep_last", keepLast);
       schedule.put("keep_daily", keepDaily);
       schedule.put("keep_weekly", keepWeekly);
@@ -397,12 +413,114 @@ final class BackupCommands extends Cli.Group {
       Table.fields()
           .field("cron", s.path("cron").asText())
           .field("incremental", s.path("incremental").asText())
+          .field("verify", s.path("verify").asText())
           .field("keep_last", s.path("keep_last").asText())
           .field("keep_daily", s.path("keep_daily").asText())
           .field("keep_weekly", s.path("keep_weekly").asText())
           .field("keep_monthly", s.path("keep_monthly").asText())
           .field("next_run_at", s.path("next_run_at").asText())
           .print(out);
+    }
+  }
+
+  /**
+   * {@code coffer backup strategy set|list|delete}: Trove's backup strategies, which name the
+   * container later backups of an instance, or of the whole project, are written to.
+   */
+  @Command(
+      name = "strategy",
+      description = {
+        "Choose the container later backups are written to: for one instance (--instance)",
+        "or for every instance of the project. An instance's strategy beats the project's."
+      })
+  static final class Strategy extends Cli.Group {
+    private final Cli cli;
+
+    Strategy(Cli cli) {
+      this.cli = cli;
+    }
+
+    @Command(
+        name = "set",
+        aliases = "create",
+        description = "Set (or change) the container of the instance's or the project's backups.")
+    void set(
+        @Option(
+                names = "--instance",
+                paramLabel = "INSTANCE",
+                description = "Instance id or name; without it, the whole project.")
+            String instance,
+        @Option(
+                names = "--container",
+                required = true,
+                paramLabel = "NAME",
+                description = "Letters, digits, '.', '_' and '-'; a directory or key prefix.")
+            String container) {
+      ApiClient api = cli.trove();
+      ObjectNode strategy = cli.object();
+      if (instance != null) {
+        strategy.put("instance_id", InstanceCommands.find(api, instance).path("id").asText());
+      }
+      strategy.put("swift_container", container);
+      JsonNode body = api.post("/backup_strategies", cli.object().set("backup_strategy", strategy));
+      cli.print(
+          body,
+          out -> {
+            printStrategies(out, List.of(body.path("backup_strategy")));
+            out.println("Backups taken from now on go to '" + container + "'; earlier ones stay.");
+          });
+    }
+
+    @Command(name = "list", description = "List the project's backup strategies.")
+    void list(
+        @Option(
+                names = "--instance",
+                paramLabel = "INSTANCE",
+                description = "Only the strategy of this instance (id or name).")
+            String instance) {
+      ApiClient api = cli.trove();
+      String query =
+          instance == null
+              ? ""
+              : "?instance_id="
+                  + ApiClient.segment(InstanceCommands.find(api, instance).path("id").asText());
+      JsonNode body = api.get("/backup_strategies" + query);
+      List<JsonNode> strategies = new ArrayList<>();
+      body.path("backup_strategies").forEach(strategies::add);
+      cli.print(body, out -> printStrategies(out, strategies));
+    }
+
+    @Command(
+        name = "delete",
+        description = "Delete the instance's (or, without --instance, the project's) strategy.")
+    void delete(
+        @Option(
+                names = "--instance",
+                paramLabel = "INSTANCE",
+                description = "Instance id or name; without it, the project-wide strategy.")
+            String instance) {
+      ApiClient api = cli.trove();
+      String id =
+          instance == null ? null : InstanceCommands.find(api, instance).path("id").asText();
+      api.delete(
+          "/backup_strategies" + (id == null ? "" : "?instance_id=" + ApiClient.segment(id)));
+      cli.done(
+          (instance == null
+                  ? "Deleted the project's backup strategy"
+                  : "Deleted the backup strategy of " + instance)
+              + "; earlier backups stay where they are.");
+    }
+
+    private static void printStrategies(PrintStream out, List<JsonNode> strategies) {
+      Table table = Table.of("instance_id", "container", "backend");
+      for (JsonNode s : strategies) {
+        String instanceId = s.path("instance_id").asText("");
+        table.row(
+            instanceId.isEmpty() ? "(project)" : instanceId,
+            s.path("swift_container").asText(""),
+            s.path("backend").asText(""));
+      }
+      table.print(out);
     }
   }
 }

@@ -349,4 +349,106 @@ class BackupCommandsTest {
         .contains("cannot be deleted because it is running")
         .contains("hint: wait until 'coffer backup show " + BK1 + "' says COMPLETED");
   }
+
+  @Test
+  void createWithAContainerSendsTroveSwiftContainer() throws Exception {
+    server
+        .on("GET", P + "/instances/" + ID, 200, Bodies.instance(ID, "db1", "ACTIVE"))
+        .on("POST", P + "/backups", 202, Bodies.backup(BK1, "nightly", "NEW", null));
+
+    CliRunner.Result result = cli.run("backup", "create", ID, "nightly", "--container", "offsite");
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(mapper.readTree(server.last("POST", P + "/backups").body()).at("/backup"))
+        .isEqualTo(
+            mapper.readTree(
+                """
+                {"name":"nightly","instance":"%s","incremental":0,"swift_container":"offsite"}
+                """
+                    .formatted(ID)));
+  }
+
+  @Test
+  void scheduleSetWithVerifyAsksForRestoreDrillsAndShowSaysSo() throws Exception {
+    String schedule =
+        """
+        {"backup_schedule":{"instance_id":"%s","cron":"0 3 * * *","incremental":false,
+         "verify":true,"keep_last":7,"keep_daily":7,"keep_weekly":4,"keep_monthly":6,
+         "next_run_at":"2026-11-25T03:00:00Z"}}
+        """
+            .formatted(ID);
+    server
+        .on("GET", P + "/instances/db1", 404, Bodies.notFound("Instance db1"))
+        .on("GET", P + "/instances", 200, Bodies.instances(ID, "db1"))
+        .on("GET", P + "/instances/" + ID, 200, Bodies.instance(ID, "db1", "ACTIVE"))
+        .on("PUT", P + "/instances/" + ID + "/backup_schedule", 200, schedule)
+        .on("GET", P + "/instances/" + ID + "/backup_schedule", 200, schedule);
+
+    CliRunner.Result set =
+        cli.run("backup", "schedule", "set", "db1", "--cron", "0 3 * * *", "--verify");
+
+    assertThat(set.exitCode()).as(set.err()).isZero();
+    assertThat(
+            mapper
+                .readTree(server.last("PUT", P + "/instances/" + ID + "/backup_schedule").body())
+                .at("/backup_schedule/verify")
+                .asBoolean())
+        .isTrue();
+    assertThat(cli.run("backup", "schedule", "show", ID).out()).containsPattern("verify +true");
+  }
+
+  @Test
+  void strategySetListAndDeleteSpeakTrovesBackupStrategies() throws Exception {
+    String strategy =
+        """
+        {"backup_strategy":{"project_id":"p1","instance_id":"%s","backend":"file",
+         "swift_container":"my-db-backups"}}
+        """
+            .formatted(ID);
+    server
+        .on("GET", P + "/instances/db1", 404, Bodies.notFound("Instance db1"))
+        .on("GET", P + "/instances", 200, Bodies.instances(ID, "db1"))
+        .on("GET", P + "/instances/" + ID, 200, Bodies.instance(ID, "db1", "ACTIVE"))
+        .on("POST", P + "/backup_strategies", 202, strategy)
+        .on(
+            "GET",
+            P + "/backup_strategies",
+            200,
+            """
+            {"backup_strategies":[
+             {"project_id":"p1","instance_id":"","backend":"file","swift_container":"proj"},
+             {"project_id":"p1","instance_id":"%s","backend":"file","swift_container":"mine"}]}
+            """
+                .formatted(ID))
+        .on("DELETE", P + "/backup_strategies?instance_id=" + ID, 202, "")
+        .on("DELETE", P + "/backup_strategies", 202, "");
+
+    CliRunner.Result set =
+        cli.run("backup", "strategy", "set", "--instance", "db1", "--container", "my-db-backups");
+    assertThat(set.exitCode()).as(set.err()).isZero();
+    assertThat(mapper.readTree(server.last("POST", P + "/backup_strategies").body()))
+        .isEqualTo(
+            mapper.readTree(
+                """
+                {"backup_strategy":{"instance_id":"%s","swift_container":"my-db-backups"}}
+                """
+                    .formatted(ID)));
+    assertThat(set.out()).contains("my-db-backups", "earlier ones stay");
+
+    CliRunner.Result project = cli.run("backup", "strategy", "create", "--container", "proj");
+    assertThat(project.exitCode()).as(project.err()).isZero();
+    assertThat(mapper.readTree(server.last("POST", P + "/backup_strategies").body()))
+        .isEqualTo(mapper.readTree("{\"backup_strategy\":{\"swift_container\":\"proj\"}}"));
+
+    assertThat(cli.run("backup", "strategy", "list").out())
+        .containsPattern("\\(project\\) +proj +file")
+        .containsPattern(ID + " +mine +file");
+
+    assertThat(cli.run("backup", "strategy", "delete", "--instance", ID).exitCode()).isZero();
+    assertThat(cli.run("backup", "strategy", "delete").exitCode()).isZero();
+    assertThat(server.calls())
+        .contains(
+            "DELETE " + P + "/backup_strategies?instance_id=" + ID,
+            "DELETE " + P + "/backup_strategies");
+  }
 }

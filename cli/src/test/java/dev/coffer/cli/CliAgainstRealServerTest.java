@@ -93,17 +93,34 @@ class CliAgainstRealServerTest {
     assertThat(unsupported.exitCode()).isEqualTo(1);
     assertThat(unsupported.err()).contains("not supported for the 'redis' datastore");
 
+    var strategy =
+        cli.run("backup", "strategy", "set", "--instance", "cache", "--container", "cache-backups");
+    assertThat(strategy.exitCode()).as(strategy.out() + strategy.err()).isZero();
+    assertThat(cli.run("backup", "strategy", "list").out()).contains("cache-backups", "file");
     var backup = cli.run("backup", "create", "cache", "nightly", "--wait", "--timeout", "180");
     assertThat(backup.exitCode()).as(backup.out() + backup.err()).isZero();
-    assertThat(backup.out()).contains("COMPLETED", "checksum", "size_bytes", "locationRef");
+    assertThat(backup.out())
+        .contains("COMPLETED", "checksum", "size_bytes", "locationRef", "/cache-backups/");
+    assertThat(cli.run("backup", "strategy", "delete", "--instance", "cache").exitCode()).isZero();
+    assertThat(cli.run("backup", "strategy", "list").out()).doesNotContain("cache-backups");
     assertThat(cli.run("backup", "list", "--instance", "cache").out())
         .contains("nightly")
         .contains("COMPLETED");
     var scheduled =
-        cli.run("backup", "schedule", "set", "cache", "--cron", "0 3 * * *", "--keep-last", "3");
+        cli.run(
+            "backup",
+            "schedule",
+            "set",
+            "cache",
+            "--cron",
+            "0 3 * * *",
+            "--keep-last",
+            "3",
+            "--verify");
     assertThat(scheduled.exitCode()).as(scheduled.out() + scheduled.err()).isZero();
     assertThat(cli.run("backup", "schedule", "show", "cache").out())
         .contains("0 3 * * *")
+        .containsPattern("verify +true")
         .contains("next_run_at");
     assertThat(cli.run("backup", "schedule", "delete", "cache").exitCode()).isZero();
     var verified = cli.run("backup", "verify", "nightly", "--timeout", "180");

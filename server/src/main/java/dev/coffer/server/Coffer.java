@@ -4,22 +4,27 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.agent.engine.EngineCatalog;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.api.agent.Json;
-import dev.coffer.backup.keys.MasterKey;
 import dev.coffer.backup.storage.BackupStoreConfig;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.backups.BackupKeyRoutes;
+import dev.coffer.server.backups.BackupKeys;
 import dev.coffer.server.backups.BackupRoutes;
 import dev.coffer.server.backups.BackupScheduler;
 import dev.coffer.server.backups.BackupService;
+import dev.coffer.server.backups.BackupStrategyRoutes;
 import dev.coffer.server.backups.BackupTaskHandler;
 import dev.coffer.server.backups.BackupVault;
 import dev.coffer.server.backups.JdbiBackupRepository;
+import dev.coffer.server.backups.JdbiBackupStrategyRepository;
 import dev.coffer.server.backups.JdbiLogArchiveRepository;
 import dev.coffer.server.backups.JdbiScheduleRepository;
 import dev.coffer.server.backups.LogArchives;
+import dev.coffer.server.backups.MasterKeys;
 import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
+import dev.coffer.server.backups.StaleUploadSweeper;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
 import dev.coffer.server.databases.DatabaseRoutes;
@@ -65,6 +70,7 @@ public final class Coffer implements AutoCloseable {
   private final ServerConfig config;
   private final BackupVault vault;
   private final BackupScheduler scheduler;
+  private final StaleUploadSweeper sweeper;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -131,13 +137,18 @@ public final class Coffer implements AutoCloseable {
         new BackupVault(
             config
                 .masterKey()
-                .map(MasterKey::fromBase64)
-                .orElseGet(() -> MasterKey.loadOrCreate(config.home().resolve("master.key"))),
+                .map(key -> MasterKeys.given(key, config.previousMasterKeys()))
+                .orElseGet(
+                    () ->
+                        MasterKeys.inFile(
+                            config.home().resolve("master.key"), config.previousMasterKeys())),
             BackupStoreConfig.fromMap(storeSettings));
     LogArchives logArchives =
         new LogArchives(logArchiveRepository, backupRepository, vault, instances, agents, json);
+    JdbiBackupStrategyRepository strategies = new JdbiBackupStrategyRepository(store.jdbi());
     BackupService backups =
-        new BackupService(backupRepository, service, vault, tasks, json, logArchives::prune);
+        new BackupService(
+            backupRepository, service, vault, tasks, json, strategies, logArchives::prune);
     tasks.register(
         new InstanceTaskHandlers(
                 instances,
@@ -154,6 +165,7 @@ public final class Coffer implements AutoCloseable {
             new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json)));
     JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
     scheduler = new BackupScheduler(schedules, backups, instances);
+    sweeper = new StaleUploadSweeper(vault, config.staleUploadAge());
     reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);
     api =
         new ApiServer(
@@ -165,6 +177,9 @@ public final class Coffer implements AutoCloseable {
                 new FlavorRoutes(flavors)::register,
                 new InstanceRoutes(service, backups, logArchives)::register,
                 new BackupRoutes(backups, service, datastores)::register,
+                new BackupStrategyRoutes(strategies, service, vault)::register,
+                new BackupKeyRoutes(new BackupKeys(vault, backupRepository, logArchiveRepository))
+                    ::register,
                 new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,
@@ -173,6 +188,7 @@ public final class Coffer implements AutoCloseable {
     tasks.start();
     reconciler.start(Duration.ofSeconds(5));
     scheduler.start(Duration.ofSeconds(1));
+    sweeper.start(Duration.ofHours(1));
   }
 
   public static Coffer start(ServerConfig config) {
@@ -218,6 +234,7 @@ public final class Coffer implements AutoCloseable {
   /** Stops the control plane; instances keep running (their agents reconnect on next start). */
   @Override
   public void close() {
+    sweeper.close();
     scheduler.close();
     reconciler.close();
     api.stop();

@@ -1,6 +1,10 @@
 package dev.coffer.server;
 
+import dev.coffer.server.tasks.TaskType;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -16,6 +20,10 @@ import java.util.Optional;
  * @param backupStore where backups go: {@code type=file} (default: {@code <home>/backups}) or
  *     {@code type=s3} with endpoint, region, bucket, access_key, secret_key, path_style
  * @param masterKey base64 master key; empty = kept in {@code <home>/master.key} (created once)
+ * @param previousMasterKeys base64 master keys that wrapped backups' data keys before a rotation
+ *     (comma-separated in {@code COFFER_PREVIOUS_MASTER_KEYS}); kept to unwrap them
+ * @param staleUploadAge incomplete uploads (of writers that died mid-backup) older than this are
+ *     removed from the backup store, at start and hourly; longer than any backup may run
  */
 public record ServerConfig(
     Path home,
@@ -28,7 +36,12 @@ public record ServerConfig(
     String addressPool,
     boolean loopVolumes,
     Map<String, String> backupStore,
-    Optional<String> masterKey) {
+    Optional<String> masterKey,
+    List<String> previousMasterKeys,
+    Duration staleUploadAge) {
+
+  /** The default {@link #staleUploadAge}, in hours. */
+  public static final int DEFAULT_STALE_UPLOAD_HOURS = 24;
 
   public static ServerConfig fromEnvironment(Map<String, String> env) {
     boolean root = "root".equals(System.getProperty("user.name"));
@@ -52,7 +65,29 @@ public record ServerConfig(
         env.getOrDefault("COFFER_ADDRESS_POOL", "127.77"),
         !"directory".equals(env.getOrDefault("COFFER_VOLUMES", "loop")),
         backupStore(env),
-        Optional.ofNullable(env.get("COFFER_MASTER_KEY")));
+        Optional.ofNullable(env.get("COFFER_MASTER_KEY")),
+        Arrays.stream(env.getOrDefault("COFFER_PREVIOUS_MASTER_KEYS", "").split(","))
+            .map(String::strip)
+            .filter(k -> !k.isEmpty())
+            .toList(),
+        staleUploadAge(env));
+  }
+
+  private static Duration staleUploadAge(Map<String, String> env) {
+    String variable = "COFFER_BACKUP_STALE_UPLOAD_HOURS";
+    String value = env.getOrDefault(variable, Integer.toString(DEFAULT_STALE_UPLOAD_HOURS)).strip();
+    // A backup may run this long; purging younger uploads would cut running backups off.
+    long longestBackupHours = TaskType.BACKUP_INSTANCE.timeout().toHours();
+    if (!value.matches("\\d{1,6}") || Long.parseLong(value) <= longestBackupHours) {
+      throw new IllegalArgumentException(
+          variable
+              + " must be a whole number of hours greater than "
+              + longestBackupHours
+              + " (the longest a backup may run), not '"
+              + value
+              + "'");
+    }
+    return Duration.ofHours(Long.parseLong(value));
   }
 
   private static Map<String, String> backupStore(Map<String, String> env) {
@@ -87,6 +122,8 @@ public record ServerConfig(
         addressPool,
         loopVolumes,
         backupStore,
-        masterKey);
+        masterKey,
+        previousMasterKeys,
+        staleUploadAge);
   }
 }

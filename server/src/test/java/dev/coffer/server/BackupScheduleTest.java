@@ -12,7 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Backup schedules fire on their cron expression and their retention deletes expired backups. */
+/**
+ * Backup schedules fire on their cron expression, their retention deletes expired backups, and a
+ * schedule with {@code verify} has each of its backups restore-drilled once it completes.
+ */
 class BackupScheduleTest {
   static TestCoffer coffer;
   static String instance;
@@ -104,6 +107,56 @@ class BackupScheduleTest {
   }
 
   @Test
+  void aScheduleThatAsksForVerificationHasItsBackupsCheckedByARestoreDrill() {
+    Set<String> before = new HashSet<>();
+    backups().forEach(b -> before.add(b.path("id").asText()));
+    String path = coffer.v1("/instances/" + instance + "/backup_schedule");
+    var set =
+        coffer.put(
+            path,
+            "{\"backup_schedule\":{\"cron\":\"*/3 * * * * ?\",\"verify\":true,\"keep_last\":10}}");
+    assertThat(set.status()).as(set.raw()).isEqualTo(200);
+    assertThat(set.body().at("/backup_schedule/verify").asBoolean()).isTrue();
+    assertThat(coffer.get(path).body().at("/backup_schedule/verify").asBoolean()).isTrue();
+
+    String[] scheduled = new String[1];
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              for (JsonNode b : backups()) {
+                if (!before.contains(b.path("id").asText())
+                    && b.path("name").asText().startsWith("scheduled-")) {
+                  scheduled[0] = b.path("id").asText();
+                  return true;
+                }
+              }
+              return false;
+            });
+    // One scheduled backup is enough to see it verified.
+    assertThat(coffer.delete(path).status()).isEqualTo(204);
+
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                !coffer
+                    .get(coffer.v1("/backups/" + scheduled[0]))
+                    .body()
+                    .at("/backup/verify_report")
+                    .asText("")
+                    .isEmpty());
+    JsonNode verified = coffer.get(coffer.v1("/backups/" + scheduled[0])).body().path("backup");
+    assertThat(verified.path("verify_report").asText())
+        .as(verified.toString())
+        .startsWith("consistent");
+    assertThat(verified.path("verified_at").asText()).isNotEmpty();
+    assertThat(verified.path("restore_seconds").asDouble()).isPositive();
+  }
+
+  @Test
   void aBadCronOrAnUnsupportedIncrementalIsRefusedNamingTheField() {
     var cron =
         coffer.put(
@@ -123,5 +176,12 @@ class BackupScheduleTest {
             "{\"backup_schedule\":{\"cron\":\"0 3 * * *\",\"keep_last\":0}}");
     assertThat(keep.status()).isEqualTo(400);
     assertThat(keep.body().at("/badRequest/message").asText()).contains("keep_last");
+    var verify =
+        coffer.put(
+            coffer.v1("/instances/" + instance + "/backup_schedule"),
+            "{\"backup_schedule\":{\"cron\":\"0 3 * * *\",\"verify\":\"yes\"}}");
+    assertThat(verify.status()).isEqualTo(400);
+    assertThat(verify.body().at("/badRequest/message").asText())
+        .contains("backup_schedule['verify']");
   }
 }

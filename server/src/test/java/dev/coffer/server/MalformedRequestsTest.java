@@ -93,6 +93,10 @@ class MalformedRequestsTest {
       {"POST", one + "/users", null, "users"},
       {"PUT", one + "/users/app", "user", "password"},
       {"PUT", one + "/users/app/databases", null, "databases"},
+      {"POST", coffer.v1("/backup_strategies"), "backup_strategy", "swift_container"},
+      {"POST", coffer.v1("/backup_strategies"), "backup_strategy", "instance_id"},
+      {"POST", coffer.v1("/backups"), "backup", "swift_container"},
+      {"PUT", one + "/backup_schedule", "backup_schedule", "verify"},
       {"POST", "/coffer/v1/tokens", null, "username"},
       {"POST", "/coffer/v1/projects", "project", "name"},
       {"POST", "/coffer/v1/users", "user", "name"},
@@ -141,7 +145,10 @@ class MalformedRequestsTest {
           one + "/databases/mysql",
           "/v1.0/" + coffer.project + "/nosuch",
           "/v1.0/" + coffer.project + "/flavors/%20",
-          one + "/root"
+          one + "/root",
+          coffer.v1("/backup_strategies?instance_id=%27%3B%20drop"),
+          coffer.v1("/backup_strategies?project_id=" + "p".repeat(300)),
+          coffer.v1("/backup_strategies?instance_id=" + "i".repeat(300))
         }) {
       all.add(new String[] {"GET", path, null});
       all.add(new String[] {"DELETE", path, null});

@@ -110,4 +110,48 @@ class S3BackupTest {
     assertThat(coffer.delete(coffer.v1("/backups/" + id)).status()).isEqualTo(202);
     assertThat(s3.client().listObjectsV2(b -> b.bucket(bucket)).contents()).isEmpty();
   }
+
+  @Test
+  void aBackupStrategysContainerIsAKeyPrefixInsideTheBucket() {
+    var created =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\"s3strategy\",\"flavorRef\":1,\"datastore\":{\"type\":\"redis\"}}}");
+    String source = created.body().at("/instance/id").asText();
+    awaitActive(source);
+    var strategy =
+        coffer.post(
+            coffer.v1("/backup_strategies"),
+            "{\"backup_strategy\":{\"instance_id\":\""
+                + source
+                + "\",\"swift_container\":\"offsite-db\"}}");
+    assertThat(strategy.status()).as(strategy.raw()).isEqualTo(202);
+    assertThat(strategy.body().at("/backup_strategy/backend").asText()).isEqualTo("s3");
+
+    var backup =
+        coffer.post(
+            coffer.v1("/backups"),
+            "{\"backup\":{\"name\":\"prefixed\",\"instance\":\"" + source + "\"}}");
+    String id = backup.body().at("/backup/id").asText();
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () ->
+                !List.of("NEW", "BUILDING")
+                    .contains(
+                        coffer
+                            .get(coffer.v1("/backups/" + id))
+                            .body()
+                            .at("/backup/status")
+                            .asText()));
+    JsonNode done = coffer.get(coffer.v1("/backups/" + id)).body().path("backup");
+    assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+    String key = "offsite-db/" + coffer.project + "/" + source + "/" + id + ".backup";
+    assertThat(done.path("locationRef").asText()).isEqualTo("s3://" + bucket + "/" + key);
+    assertThat(s3.client().listObjectsV2(b -> b.bucket(bucket)).contents())
+        .extracting(o -> o.key())
+        .contains(key);
+    assertThat(coffer.delete(coffer.v1("/backups/" + id)).status()).isEqualTo(202);
+  }
 }

@@ -31,11 +31,15 @@ public final class TestCoffer implements AutoCloseable {
 
   public record Response(int status, JsonNode body, String raw) {}
 
-  private TestCoffer(Coffer coffer, Path home, String project, String token) {
+  private final Map<String, String> settings;
+
+  private TestCoffer(
+      Coffer coffer, Path home, String project, String token, Map<String, String> settings) {
     this.coffer = coffer;
     this.home = home;
     this.project = project;
     this.token = token;
+    this.settings = settings;
   }
 
   public static TestCoffer start() throws IOException {
@@ -51,7 +55,7 @@ public final class TestCoffer implements AutoCloseable {
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
     Coffer coffer = Coffer.start(config(home, settings));
     IdentityService.BootstrapCredentials admin = coffer.identity().bootstrap().orElseThrow();
-    return new TestCoffer(coffer, home, admin.projectId(), admin.token());
+    return new TestCoffer(coffer, home, admin.projectId(), admin.token(), settings);
   }
 
   public static ServerConfig config(Path home) {
@@ -70,7 +74,16 @@ public final class TestCoffer implements AutoCloseable {
   public static TestCoffer start(Path home) {
     Coffer coffer = Coffer.start(config(home));
     IdentityService.BootstrapCredentials admin = coffer.identity().bootstrap().orElseThrow();
-    return new TestCoffer(coffer, home, admin.projectId(), admin.token());
+    return new TestCoffer(coffer, home, admin.projectId(), admin.token(), Map.of());
+  }
+
+  /**
+   * Stops this control plane (its instances keep running) and starts a new one on the same home and
+   * settings, as an operator restarting the server would; the project and token stay valid.
+   */
+  public TestCoffer restart() {
+    coffer.close();
+    return new TestCoffer(Coffer.start(config(home, settings)), home, project, token, settings);
   }
 
   public String url() {

@@ -154,4 +154,54 @@ class TroveClientTest {
         .pollInterval(Duration.ofSeconds(1))
         .until(() -> openstack("database", "instance", "show", id).exit() != 0);
   }
+
+  @Test
+  void theOpenstackDatabaseClientManagesBackupStrategies() throws Exception {
+    var created =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\"strategy-db\",\"flavorRef\":1,\"datastore\":{\"type\":\"redis\"}}}");
+    assertThat(created.status()).as(created.raw()).isEqualTo(200);
+    String id = created.body().at("/instance/id").asText();
+
+    String own =
+        ok(
+            "database",
+            "backup",
+            "strategy",
+            "create",
+            "--instance-id",
+            id,
+            "--swift-container",
+            "my-db-backups",
+            "-f",
+            "json");
+    assertThat(own)
+        .contains("\"instance_id\": \"" + id + "\"")
+        .contains("\"swift_container\": \"my-db-backups\"")
+        .contains("\"backend\": \"file\"")
+        .contains("\"project_id\": \"" + coffer.project + "\"");
+    ok("database", "backup", "strategy", "create", "--swift-container", "proj-backups");
+    String all = ok("database", "backup", "strategy", "list", "-f", "value");
+    assertThat(all).contains(id + " my-db-backups").contains("proj-backups");
+    assertThat(ok("database", "backup", "strategy", "list", "--instance-id", id, "-f", "value"))
+        .contains("my-db-backups")
+        .doesNotContain("proj-backups");
+
+    Result unknown =
+        openstack(
+            "database",
+            "backup",
+            "strategy",
+            "create",
+            "--instance-id",
+            "nosuch",
+            "--swift-container",
+            "c");
+    assertThat(unknown.exit()).isNotZero();
+    assertThat(unknown.out()).contains("Instance nosuch could not be found");
+    ok("database", "backup", "strategy", "delete", "--instance-id", id);
+    ok("database", "backup", "strategy", "delete");
+    assertThat(ok("database", "backup", "strategy", "list", "-f", "value")).isBlank();
+  }
 }

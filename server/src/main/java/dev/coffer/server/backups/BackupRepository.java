@@ -2,6 +2,7 @@ package dev.coffer.server.backups;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -42,4 +43,10 @@ public interface BackupRepository {
   void recordDrill(String id, Instant verifiedAt, Double restoreSeconds, String report);
 
   void markDeleted(String id);
+
+  /** Every stored wrapped data key by backup id, deleted backups included. */
+  Map<String, String> wrappedKeys();
+
+  /** Replaces a backup's wrapped key if it is still {@code expected}; false if it changed. */
+  boolean replaceWrappedKey(String id, String expected, String replacement);
 }

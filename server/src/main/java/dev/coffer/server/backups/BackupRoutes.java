@@ -49,8 +49,11 @@ public final class BackupRoutes {
     Optional<String> description = body.optionalString("description", 2000);
     int incremental = body.optionalInteger("incremental", 0, 1).orElse(0);
     Optional<String> parent = body.optionalString("parent_id", 64);
+    // As in Trove, an explicit container beats the backup strategies; empty means "none given".
+    Optional<String> container = BackupStrategy.optionalContainer(body, "swift_container");
     Backup backup =
-        backups.create(principal, name, instance, description, incremental == 1, parent, false);
+        backups.create(
+            principal, name, instance, description, incremental == 1, parent, false, container);
     ctx.status(202).json(Map.of("backup", view(backup)));
   }
 

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Fires backup schedules and applies their retention. A schedule whose time comes while its
  * instance cannot take a backup (a task or backup running, engine down) skips that run and logs
- * why; it never queues runs up.
+ * why; it never queues runs up. A schedule with {@code verify} has each backup it takes verified by
+ * a restore drill (the same one as {@code POST /backups/{id}/verify}) once the backup completes.
  */
 public final class BackupScheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BackupScheduler.class);
@@ -63,9 +64,7 @@ public final class BackupScheduler implements AutoCloseable {
       }
       Optional<Instant> next = Cron.next(schedule.cron(), now);
       schedules.setNextRun(schedule.instanceId(), next.orElse(now.plus(Duration.ofDays(36500))));
-      Principal scheduler =
-          new Principal(
-              "scheduler", "scheduler", schedule.projectId(), "", Role.MEMBER, "schedule");
+      Principal scheduler = scheduler(schedule.projectId());
       try {
         Backup backup =
             backups.create(
@@ -76,8 +75,14 @@ public final class BackupScheduler implements AutoCloseable {
                 schedule.incremental(),
                 Optional.empty(),
                 true);
+        if (schedule.verify()) {
+          schedules.requestDrill(backup.id(), schedule.instanceId());
+        }
         log.info(
-            "event=scheduled_backup backup={} instance={}", backup.id(), schedule.instanceId());
+            "event=scheduled_backup backup={} instance={} verify={}",
+            backup.id(),
+            schedule.instanceId(),
+            schedule.verify());
       } catch (ApiException e) {
         log.warn(
             "event=scheduled_backup_skipped instance={} reason=\"{}\"",
@@ -85,6 +90,43 @@ public final class BackupScheduler implements AutoCloseable {
             e.getMessage());
       }
     }
+    startDrills();
+  }
+
+  /**
+   * Starts the restore drill of every scheduled backup that asked for one and has completed;
+   * forgets the request of a backup that failed or is gone. The request is forgotten only after the
+   * drill is submitted, so a crash in between repeats a drill rather than losing it.
+   */
+  private void startDrills() {
+    for (String backupId : schedules.pendingDrills()) {
+      Optional<Backup> backup = backups.find(backupId);
+      if (backup.isPresent() && backup.get().status().running()) {
+        continue;
+      }
+      if (backup.isPresent() && backup.get().status() == BackupStatus.COMPLETED) {
+        try {
+          backups.verify(scheduler(backup.get().projectId()), backupId);
+          log.info(
+              "event=scheduled_drill_started backup={} instance={}",
+              backupId,
+              backup.get().instanceId());
+        } catch (ApiException e) {
+          log.warn(
+              "event=scheduled_drill_skipped backup={} reason=\"{}\"", backupId, e.getMessage());
+        }
+      } else {
+        log.info(
+            "event=scheduled_drill_dropped backup={} reason=\"{}\"",
+            backupId,
+            backup.map(b -> "backup " + b.status()).orElse("backup deleted"));
+      }
+      schedules.forgetDrill(backupId);
+    }
+  }
+
+  private static Principal scheduler(String projectId) {
+    return new Principal("scheduler", "scheduler", projectId, "", Role.MEMBER, "schedule");
   }
 
   @Override

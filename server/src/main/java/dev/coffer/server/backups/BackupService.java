@@ -33,6 +33,7 @@ public final class BackupService {
   private final BackupVault vault;
   private final TaskRunner tasks;
   private final ObjectMapper json;
+  private final BackupStrategyRepository strategies;
 
   /** Told the instance whose backups were deleted (its log archive may shrink). */
   private final Consumer<String> backupsDeleted;
@@ -43,16 +44,19 @@ public final class BackupService {
       BackupVault vault,
       TaskRunner tasks,
       ObjectMapper json,
+      BackupStrategyRepository strategies,
       Consumer<String> backupsDeleted) {
     this.backups = backups;
     this.instances = instances;
     this.vault = vault;
     this.tasks = tasks;
     this.json = json;
+    this.strategies = strategies;
     this.backupsDeleted = backupsDeleted;
   }
 
-  public synchronized Backup create(
+  /** A backup written to the container of the instance's (or project's) backup strategy, if any. */
+  public Backup create(
       Principal principal,
       String name,
       String instanceId,
@@ -60,6 +64,30 @@ public final class BackupService {
       boolean incremental,
       Optional<String> parentId,
       boolean scheduled) {
+    return create(
+        principal,
+        name,
+        instanceId,
+        description,
+        incremental,
+        parentId,
+        scheduled,
+        Optional.empty());
+  }
+
+  /**
+   * A backup written to {@code container} if given (Trove's {@code swift_container}), else to the
+   * container of the instance's backup strategy, else of the project's, else to the store's root.
+   */
+  public synchronized Backup create(
+      Principal principal,
+      String name,
+      String instanceId,
+      Optional<String> description,
+      boolean incremental,
+      Optional<String> parentId,
+      boolean scheduled,
+      Optional<String> container) {
     Instance instance = instances.get(principal, instanceId);
     DatastoreDescriptor ds = instances.descriptorOf(instance);
     if (!ds.supports(Capability.BACKUP)) {
@@ -91,6 +119,11 @@ public final class BackupService {
         instance, backups.instancesWithRunningBackups().contains(instance.id()));
     Instant now = Instant.now();
     String id = UUID.randomUUID().toString();
+    String prefix =
+        container
+            .or(() -> strategies.containerFor(principal.projectId(), instance.id()))
+            .map(c -> c + "/")
+            .orElse("");
     Backup backup =
         new Backup(
             id,
@@ -104,7 +137,7 @@ public final class BackupService {
             null,
             null,
             null,
-            principal.projectId() + "/" + instance.id() + "/" + id + ".backup",
+            prefix + principal.projectId() + "/" + instance.id() + "/" + id + ".backup",
             null,
             null,
             null,
@@ -119,11 +152,12 @@ public final class BackupService {
     tasks.submit(
         Task.create(UUID.randomUUID().toString(), TaskType.BACKUP_INSTANCE, instance.id(), id));
     log.info(
-        "event=backup_accepted backup={} instance={} project={} parent={}",
+        "event=backup_accepted backup={} instance={} project={} parent={} object={}",
         id,
         instance.id(),
         principal.projectId(),
-        backup.parentId());
+        backup.parentId(),
+        backup.objectKey());
     return backup;
   }
 
@@ -140,6 +174,11 @@ public final class BackupService {
     return backups
         .find(principal.projectId(), id)
         .orElseThrow(() -> new ApiException.NotFound("Backup " + id + " cannot be found."));
+  }
+
+  /** A backup that is not deleted, whatever its project (for the scheduler). */
+  Optional<Backup> find(String id) {
+    return backups.find(id);
   }
 
   public List<Backup> list(Principal principal, Optional<String> instanceId) {

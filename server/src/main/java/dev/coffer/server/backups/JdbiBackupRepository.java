@@ -5,7 +5,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.jdbi.v3.core.Jdbi;
@@ -219,6 +221,32 @@ public final class JdbiBackupRepository implements BackupRepository {
                 .bind(1, Timestamp.from(Instant.now()))
                 .bind(2, id)
                 .execute());
+  }
+
+  @Override
+  public Map<String, String> wrappedKeys() {
+    return jdbi.withHandle(
+        h -> {
+          Map<String, String> keys = new LinkedHashMap<>();
+          h.createQuery(
+                  "select id, wrapped_key from backups where wrapped_key is not null order by id")
+              .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("wrapped_key")))
+              .forEach(e -> keys.put(e.getKey(), e.getValue()));
+          return keys;
+        });
+  }
+
+  @Override
+  public boolean replaceWrappedKey(String id, String expected, String replacement) {
+    return jdbi.withHandle(
+            h ->
+                h.createUpdate(
+                        "update backups set wrapped_key = ? where id = ? and wrapped_key = ?")
+                    .bind(0, replacement)
+                    .bind(1, id)
+                    .bind(2, expected)
+                    .execute())
+        == 1;
   }
 
   private static Timestamp ts(Instant i) {

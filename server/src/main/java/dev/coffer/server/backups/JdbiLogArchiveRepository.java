@@ -2,6 +2,8 @@ package dev.coffer.server.backups;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 
@@ -67,6 +69,32 @@ public final class JdbiLogArchiveRepository implements LogArchiveRepository {
             h.createUpdate("delete from log_archives where instance_id = :instance")
                 .bind("instance", instanceId)
                 .execute());
+  }
+
+  @Override
+  public Map<String, String> wrappedKeys() {
+    return jdbi.withHandle(
+        h -> {
+          Map<String, String> keys = new LinkedHashMap<>();
+          h.createQuery("select instance_id, wrapped_key from log_archives order by instance_id")
+              .map((rs, ctx) -> Map.entry(rs.getString("instance_id"), rs.getString("wrapped_key")))
+              .forEach(e -> keys.put(e.getKey(), e.getValue()));
+          return keys;
+        });
+  }
+
+  @Override
+  public boolean replaceWrappedKey(String instanceId, String expected, String replacement) {
+    return jdbi.withHandle(
+            h ->
+                h.createUpdate(
+                        "update log_archives set wrapped_key = :replacement"
+                            + " where instance_id = :instance and wrapped_key = :expected")
+                    .bind("replacement", replacement)
+                    .bind("instance", instanceId)
+                    .bind("expected", expected)
+                    .execute())
+        == 1;
   }
 
   private static Timestamp timestamp(Instant instant) {

@@ -11,7 +11,8 @@ import org.jdbi.v3.core.statement.StatementContext;
 
 public final class JdbiScheduleRepository implements ScheduleRepository {
   private static final String COLUMNS =
-      "instance_id, project_id, cron, incremental, keep_last, keep_daily, keep_weekly, keep_monthly, next_run_at";
+      "instance_id, project_id, cron, incremental, verify, keep_last, keep_daily, keep_weekly, keep_monthly,"
+          + " next_run_at";
   private final Jdbi jdbi;
 
   public JdbiScheduleRepository(Jdbi jdbi) {
@@ -30,18 +31,19 @@ public final class JdbiScheduleRepository implements ScheduleRepository {
                   "insert into backup_schedules ("
                       + COLUMNS
                       + ", created_at, updated_at)"
-                      + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                      + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
               .bind(0, s.instanceId())
               .bind(1, s.projectId())
               .bind(2, s.cron())
               .bind(3, s.incremental())
-              .bind(4, s.retention().keepLast())
-              .bind(5, s.retention().daily())
-              .bind(6, s.retention().weekly())
-              .bind(7, s.retention().monthly())
-              .bind(8, Timestamp.from(s.nextRunAt()))
-              .bind(9, now)
+              .bind(4, s.verify())
+              .bind(5, s.retention().keepLast())
+              .bind(6, s.retention().daily())
+              .bind(7, s.retention().weekly())
+              .bind(8, s.retention().monthly())
+              .bind(9, Timestamp.from(s.nextRunAt()))
               .bind(10, now)
+              .bind(11, now)
               .execute();
         });
   }
@@ -86,12 +88,44 @@ public final class JdbiScheduleRepository implements ScheduleRepository {
                 .execute());
   }
 
+  @Override
+  public void requestDrill(String backupId, String instanceId) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate(
+                    "insert into scheduled_drills (backup_id, instance_id, requested_at)"
+                        + " values (?, ?, ?)")
+                .bind(0, backupId)
+                .bind(1, instanceId)
+                .bind(2, Timestamp.from(Instant.now()))
+                .execute());
+  }
+
+  @Override
+  public List<String> pendingDrills() {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery("select backup_id from scheduled_drills order by requested_at, backup_id")
+                .mapTo(String.class)
+                .list());
+  }
+
+  @Override
+  public void forgetDrill(String backupId) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate("delete from scheduled_drills where backup_id = ?")
+                .bind(0, backupId)
+                .execute());
+  }
+
   private static BackupSchedule schedule(ResultSet rs, StatementContext ctx) throws SQLException {
     return new BackupSchedule(
         rs.getString("instance_id"),
         rs.getString("project_id"),
         rs.getString("cron"),
         rs.getBoolean("incremental"),
+        rs.getBoolean("verify"),
         new RetentionPolicy(
             rs.getInt("keep_last"),
             rs.getInt("keep_daily"),

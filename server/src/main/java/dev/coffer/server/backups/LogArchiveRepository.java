@@ -1,6 +1,7 @@
 package dev.coffer.server.backups;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /** Durable log archives, one per instance. */
@@ -13,4 +14,10 @@ public interface LogArchiveRepository {
   void advance(String instanceId, Instant until);
 
   void delete(String instanceId);
+
+  /** Every archive's wrapped data key, by instance id (for master key rotation). */
+  Map<String, String> wrappedKeys();
+
+  /** Replaces an archive's wrapped key if it is still {@code expected}. */
+  boolean replaceWrappedKey(String instanceId, String expected, String replacement);
 }

@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * Coffer's native backup schedules (Trove has none): {@code /instances/{id}/backup_schedule} with a
- * cron expression and a retention policy.
+ * cron expression, a retention policy and whether each backup is verified by a restore drill.
  */
 public final class ScheduleRoutes {
   private final ScheduleRepository schedules;
@@ -60,6 +60,7 @@ public final class ScheduleRoutes {
                         body.at("cron"),
                         "'" + cron + "' is not a cron expression (5 fields, e.g. '0 3 * * *')"));
     boolean incremental = body.optionalBoolean("incremental").orElse(false);
+    boolean verify = body.optionalBoolean("verify").orElse(false);
     if (!ds.supports(Capability.BACKUP)
         || incremental && !ds.supports(Capability.INCREMENTAL_BACKUP)) {
       Capability missing =
@@ -79,7 +80,7 @@ public final class ScheduleRoutes {
             body.optionalInteger("keep_monthly", 0, 10000).orElse(6));
     BackupSchedule schedule =
         new BackupSchedule(
-            instance.id(), principal.projectId(), cron, incremental, retention, next);
+            instance.id(), principal.projectId(), cron, incremental, verify, retention, next);
     schedules.upsert(schedule);
     ctx.json(Map.of("backup_schedule", view(schedule)));
   }
@@ -95,6 +96,7 @@ public final class ScheduleRoutes {
     m.put("instance_id", s.instanceId());
     m.put("cron", s.cron());
     m.put("incremental", s.incremental());
+    m.put("verify", s.verify());
     m.put("keep_last", s.retention().keepLast());
     m.put("keep_daily", s.retention().daily());
     m.put("keep_weekly", s.retention().weekly());

@@ -11,6 +11,11 @@ import dev.coffer.api.agent.CommandType;
 import dev.coffer.api.agent.EngineStatus;
 import dev.coffer.server.agents.JdbiCommandRepository;
 import dev.coffer.server.agents.StoredCommand;
+import dev.coffer.server.backups.BackupSchedule;
+import dev.coffer.server.backups.BackupStrategy;
+import dev.coffer.server.backups.JdbiBackupStrategyRepository;
+import dev.coffer.server.backups.JdbiScheduleRepository;
+import dev.coffer.server.backups.RetentionPolicy;
 import dev.coffer.server.datastores.Datastore;
 import dev.coffer.server.datastores.DatastoreVersion;
 import dev.coffer.server.datastores.JdbiDatastoreRepository;
@@ -196,6 +201,54 @@ class StateStoreContractTest {
       assertThat(commands.complete(instanceId, "c-" + suffix, CommandResult.success(null), null))
           .isTrue();
       assertThat(commands.find("c-" + suffix).orElseThrow().done()).isTrue();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "postgresql"})
+  void backupStrategiesAndScheduledDrillsBehaveTheSameOnEveryStateStore(String kind)
+      throws Exception {
+    try (StateStore store = open(kind)) {
+      var identity = new JdbiIdentityRepository(store.jdbi());
+      String project = UUID.randomUUID().toString().replace("-", "");
+      identity.insertProject(new Project(project, "s-" + project, Instant.now()));
+      String instance = UUID.randomUUID().toString();
+
+      var strategies = new JdbiBackupStrategyRepository(store.jdbi());
+      assertThat(strategies.containerFor(project, instance)).isEmpty();
+      strategies.upsert(new BackupStrategy(project, BackupStrategy.PROJECT_WIDE, "proj"));
+      assertThat(strategies.containerFor(project, instance)).hasValue("proj");
+      strategies.upsert(new BackupStrategy(project, instance, "mine"));
+      assertThat(strategies.containerFor(project, instance))
+          .as("the instance's strategy beats the project's")
+          .hasValue("mine");
+      assertThat(strategies.containerFor(project, UUID.randomUUID().toString())).hasValue("proj");
+      strategies.upsert(new BackupStrategy(project, instance, "mine-2"));
+      assertThat(strategies.list(project, Optional.empty()))
+          .containsExactly(
+              new BackupStrategy(project, "", "proj"),
+              new BackupStrategy(project, instance, "mine-2"));
+      assertThat(strategies.list(project, Optional.of(instance))).hasSize(1);
+      assertThat(strategies.list("other", Optional.empty())).isEmpty();
+      assertThat(strategies.delete(project, instance)).isTrue();
+      assertThat(strategies.delete(project, instance)).isFalse();
+      assertThat(strategies.containerFor(project, instance)).hasValue("proj");
+      assertThat(strategies.delete(project, BackupStrategy.PROJECT_WIDE)).isTrue();
+      assertThat(strategies.containerFor(project, instance)).isEmpty();
+
+      var schedules = new JdbiScheduleRepository(store.jdbi());
+      Instant next = Instant.now().plusSeconds(60).truncatedTo(ChronoUnit.MILLIS);
+      BackupSchedule schedule =
+          new BackupSchedule(
+              instance, project, "0 3 * * *", false, true, new RetentionPolicy(3, 1, 1, 1), next);
+      schedules.upsert(schedule);
+      assertThat(schedules.find(instance)).hasValue(schedule);
+      schedules.requestDrill("b-1", instance);
+      schedules.requestDrill("b-2", instance);
+      assertThat(schedules.pendingDrills()).containsSubsequence("b-1", "b-2");
+      schedules.forgetDrill("b-1");
+      assertThat(schedules.pendingDrills()).doesNotContain("b-1").contains("b-2");
+      schedules.forgetDrill("b-2");
     }
   }
 
