@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -298,6 +299,96 @@ class BackupRestoreTest {
     Set<Path> gone = new HashSet<>(before);
     gone.removeAll(archivesWithFiles(wal));
     assertThat(gone).hasSize(1);
+  }
+
+  @Test
+  void aMariaDbInstanceRestoresToAMomentBetweenTwoWritesAndPrunesBinaryLogsWithItsBackups()
+      throws Exception {
+    Path wal = coffer.home.resolve("backups/wal");
+    Set<Path> archivesBefore = archiveDirectories(wal);
+    String source =
+        createInstance(
+            "ledger",
+            "mariadb",
+            "\"databases\":[{\"name\":\"ledger\"}],\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\",\"databases\":[{\"name\":\"ledger\"}]}],");
+    String url = url(awaitActive(source), "jdbc:mariadb://", "ledger");
+    sql(url, "app", "Secret-1", "create table t (id int primary key)");
+    String firstBackup = backup(source, "ledger-full", "").path("id").asText();
+    sql(url, "app", "Secret-1", "insert into t values (1)");
+    // Binary log times are whole seconds: the writes are a whole second away from the target.
+    Instant between = nextWholeSecond().truncatedTo(ChronoUnit.SECONDS);
+    nextWholeSecond();
+    sql(url, "app", "Secret-1", "insert into t values (2)");
+
+    // The source is alive: it is asked to archive up to now, so "a moment ago" is restorable.
+    var accepted = restoreAt("ledger-between", firstBackup, between.toString());
+    assertThat(accepted.status()).as(accepted.raw()).isEqualTo(200);
+    Set<Path> mine = archiveDirectories(wal);
+    mine.removeAll(archivesBefore);
+    assertThat(mine).hasSize(1);
+    Path archive = wal.resolve(mine.iterator().next());
+    String restored = accepted.body().at("/instance/id").asText();
+    assertThat(ids(url(awaitActive(restored), "jdbc:mariadb://", "ledger"), "app", "Secret-1"))
+        .containsExactly(1);
+    String latest =
+        coffer
+            .get(coffer.v1("/instances/" + source))
+            .body()
+            .at("/instance/latest_restorable_time")
+            .asText();
+    assertThat(LocalDateTime.parse(latest).toInstant(ZoneOffset.UTC)).isAfter(between);
+    deleteAndAwaitGone(restored);
+
+    // A newer full backup, then the source's last binary log is archived as it is deleted.
+    String secondBackup = backup(source, "ledger-full-2", "").path("id").asText();
+    deleteAndAwaitGone(source);
+    List<String> binlogs = binaryLogs(archive);
+    assertThat(binlogs).hasSizeGreaterThanOrEqualTo(2);
+
+    // Deleting the older backup prunes the binary logs only it needed; the last one takes all.
+    assertThat(coffer.delete(coffer.v1("/backups/" + firstBackup)).status()).isEqualTo(202);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(binaryLogs(archive))
+                    .doesNotContain(binlogs.get(0))
+                    .contains(binlogs.get(binlogs.size() - 1)));
+    assertThat(coffer.delete(coffer.v1("/backups/" + secondBackup)).status()).isEqualTo(202);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> assertThat(archivesWithFiles(wal)).doesNotContain(archive.getFileName()));
+  }
+
+  /** Waits until the next whole second has begun and returns the time then. */
+  static Instant nextWholeSecond() {
+    Instant next = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+    await().pollInterval(Duration.ofMillis(20)).until(() -> !Instant.now().isBefore(next));
+    return Instant.now();
+  }
+
+  static Set<Path> archiveDirectories(Path wal) throws IOException {
+    if (!Files.isDirectory(wal)) {
+      return new HashSet<>();
+    }
+    try (Stream<Path> dirs = Files.list(wal)) {
+      return new HashSet<>(dirs.map(Path::getFileName).toList());
+    }
+  }
+
+  /** The binary log files in an archive directory, in order. */
+  static List<String> binaryLogs(Path archive) throws IOException {
+    if (!Files.isDirectory(archive)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(archive)) {
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(name -> name.matches("binlog\\.\\d{6}"))
+          .sorted()
+          .toList();
+    }
   }
 
   static Set<Path> archivesWithFiles(Path wal) throws IOException {

@@ -51,7 +51,13 @@ public final class BackupRunner {
         engine instanceof BackupEngine backups
             ? backups
                 .logSpool()
-                .map(spool -> new LogShipper(spool, agentDir.resolve("log-archive.json"), mapper))
+                .map(
+                    spool ->
+                        new LogShipper(
+                            spool,
+                            agentDir.resolve("log-archive.json"),
+                            mapper,
+                            backups::marksArchiveProgress))
             : Optional.empty();
   }
 
@@ -69,7 +75,19 @@ public final class BackupRunner {
 
   /** Ships what the engine has archived so far; called every few seconds. */
   public void shipLog() {
-    logShipper.ifPresent(LogShipper::ship);
+    logShipper.ifPresent(
+        shipper -> {
+          // Until the archive is configured the engine's log stays where the engine keeps (and
+          // eventually expires) it, rather than piling up in a spool nobody ships.
+          if (shipper.isConfigured()) {
+            try {
+              backupEngine().spoolLog();
+            } catch (RuntimeException e) {
+              log.warn("cannot spool the engine's log, will retry: {}", e.getMessage());
+            }
+            shipper.ship();
+          }
+        });
   }
 
   /** Every change before this instant is in the store (the latest restorable time). */

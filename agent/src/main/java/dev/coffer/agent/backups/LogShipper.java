@@ -21,7 +21,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,19 +41,22 @@ final class LogShipper {
 
   static final String CHECKSUM_SUFFIX = ".sha256";
 
-  /** A full WAL segment; only these advance the archived-until time (history files do not). */
-  private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
-
   private final Path spool;
   private final Path settingsFile;
   private final ObjectMapper mapper;
+  private final Predicate<String> marksProgress;
   private LogArchive archive;
   private volatile Instant archivedUntil;
 
-  LogShipper(Path spool, Path settingsFile, ObjectMapper mapper) {
+  /**
+   * @param marksProgress whether shipping a file (by name) advances the archived-until time to the
+   *     file's modification time
+   */
+  LogShipper(Path spool, Path settingsFile, ObjectMapper mapper, Predicate<String> marksProgress) {
     this.spool = spool;
     this.settingsFile = settingsFile;
     this.mapper = mapper;
+    this.marksProgress = marksProgress;
     if (Files.exists(settingsFile)) {
       try {
         this.archive = mapper.readValue(settingsFile.toFile(), LogArchive.class);
@@ -82,6 +85,11 @@ final class LogShipper {
   /** Every change made before this instant is in the store; empty until something was shipped. */
   Optional<Instant> archivedUntil() {
     return Optional.ofNullable(archivedUntil);
+  }
+
+  /** Whether the PREPARE command told this agent where to archive. */
+  synchronized boolean isConfigured() {
+    return archive != null;
   }
 
   synchronized boolean spoolIsEmpty() {
@@ -113,7 +121,7 @@ final class LogShipper {
         }
         Files.delete(file);
         shipped++;
-        if (SEGMENT.matcher(name).matches()) {
+        if (marksProgress.test(name)) {
           advance(lastWrite);
         }
       }

@@ -52,6 +52,23 @@ public interface BackupEngine {
   }
 
   /**
+   * For engines whose server cannot copy its own finished log files out (MariaDB has no {@code
+   * archive_command}): puts every finished log file not yet spooled into {@link #logSpool}, and
+   * closes the current one when it holds changes older than the engine's recovery point objective.
+   * The agent calls it before each shipping pass. Does nothing while the engine is not running.
+   */
+  default void spoolLog() {}
+
+  /**
+   * Whether shipping this spooled file moves the latest restorable time up to the file's
+   * modification time: true for a file holding the log up to its last write, false for an auxiliary
+   * file (such as PostgreSQL's timeline history).
+   */
+  default boolean marksArchiveProgress(String fileName) {
+    return true;
+  }
+
+  /**
    * Closes the engine's current log file and returns once it is in {@link #logSpool}, so that
    * everything committed before the call can be archived. Only called when there is a spool.
    */

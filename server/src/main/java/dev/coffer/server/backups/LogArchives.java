@@ -18,6 +18,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -171,9 +172,10 @@ public final class LogArchives {
 
   /**
    * Retention of the log archive follows the instance's backups: WAL segments older than the start
-   * of its oldest completed full backup can no longer be replayed onto anything and are deleted;
-   * once a deleted instance has no backups left, its whole archive goes. Timeline history files are
-   * tiny and kept while the archive exists.
+   * of its oldest completed full backup (MariaDB: binary log files before the one its oldest full
+   * backup ends in) can no longer be replayed onto anything and are deleted; once a deleted
+   * instance has no backups left, its whole archive goes. Timeline history files are tiny and kept
+   * while the archive exists.
    */
   public void prune(String instanceId) {
     Optional<LogArchive> archive = archives.find(instanceId);
@@ -198,17 +200,31 @@ public final class LogArchives {
             .map(this::startSegment)
             .flatMap(Optional::stream)
             .min(String::compareTo);
+    Optional<Long> oldestBinlog =
+        remaining.stream()
+            .filter(b -> b.parentId() == null)
+            .map(this::binlogNumber)
+            .flatMap(Optional::stream)
+            .min(Long::compare);
     if (remaining.stream().anyMatch(b -> b.status() != BackupStatus.COMPLETED)
-        && oldestStart.isEmpty()) {
+        && oldestStart.isEmpty()
+        && oldestBinlog.isEmpty()) {
       return; // a backup is being taken: its start is not known yet
     }
     int deleted = 0;
     for (String key : vault.list(prefix)) {
       String name = key.substring(prefix.length());
       String segment = name.endsWith(".sha256") ? name.substring(0, name.length() - 7) : name;
+      Matcher binlog = BINLOG.matcher(segment);
       boolean obsolete =
           SEGMENT.matcher(segment).matches()
-              && oldestStart.map(start -> segment.substring(8).compareTo(start) < 0).orElse(true);
+                  && oldestStart
+                      .map(start -> segment.substring(8).compareTo(start) < 0)
+                      .orElse(true)
+              || binlog.matches()
+                  && oldestBinlog
+                      .map(first -> Long.parseLong(binlog.group(1)) < first)
+                      .orElse(true);
       if (obsolete) {
         vault.delete(key);
         deleted++;
@@ -220,6 +236,24 @@ public final class LogArchives {
   }
 
   private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}(\\.partial)?");
+
+  /** A MariaDB binary log file, by its number. */
+  private static final Pattern BINLOG = Pattern.compile("binlog\\.(\\d{6,})");
+
+  /** The number of the MariaDB binary log file a backup ends in (where its replay starts). */
+  private Optional<Long> binlogNumber(Backup backup) {
+    if (backup.manifest() == null) {
+      return Optional.empty();
+    }
+    try {
+      EnginePositions positions = json.readValue(backup.manifest(), EnginePositions.class);
+      String file = positions.position().get("binlog_file");
+      Matcher m = file == null ? null : BINLOG.matcher(file);
+      return m != null && m.matches() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
+    } catch (JsonProcessingException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
 
   /** The log-and-segment part of the WAL file where a PostgreSQL base backup starts. */
   private Optional<String> startSegment(Backup backup) {

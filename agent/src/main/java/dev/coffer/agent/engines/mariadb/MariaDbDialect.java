@@ -28,6 +28,9 @@ final class MariaDbDialect implements SqlDialect {
   @Override
   public List<String> bootstrap(List<UserRef> admins, String password) {
     List<String> statements = new ArrayList<>();
+    // The agent's own accounts are this instance's, not data: kept out of the binary log, a
+    // point-in-time restore elsewhere never replays this instance's admin password.
+    statements.add("SET sql_log_bin = 0;");
     for (UserRef admin : admins) {
       String account = Sql.account(admin);
       String identified = " IDENTIFIED BY " + Sql.literal(password);
@@ -41,6 +44,11 @@ final class MariaDbDialect implements SqlDialect {
   @Override
   public List<String> serverOptions() {
     return List.of();
+  }
+
+  @Override
+  public boolean archivesBinaryLog() {
+    return true;
   }
 
   @Override

@@ -44,6 +44,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +72,11 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   static final String STREAM_TOOL = "mbstream";
 
+  /** Roles of the tools replaying the binary log for point-in-time recovery; both optional. */
+  static final String BINLOG_TOOL = "binlog";
+
+  static final String CLIENT_TOOL = "client";
+
   /** {@link BackupManifest#format()} of mariadb-backup's xbstream output. */
   static final String BACKUP_FORMAT = "mbstream";
 
@@ -77,6 +84,9 @@ final class MariaDbEngine implements Engine, BackupEngine {
   static final String BACKUP_TYPE = "backup_type";
   static final String FROM_LSN = "from_lsn";
   static final String TO_LSN = "to_lsn";
+  static final String BINLOG_FILE = "binlog_file";
+  static final String BINLOG_POS = "binlog_pos";
+  static final String BINLOG_GTID = "binlog_gtid";
   static final String FULL = "full";
   static final String INCREMENTAL = "incremental";
 
@@ -91,6 +101,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
   private static final int COPY_BUFFER_BYTES = 256 * 1024;
   private static final String BACKUP_SCRATCH = "backup.tmp";
   private static final String RESTORE_SCRATCH = "restore.tmp";
+  private static final String REPLAY_SCRATCH = "binlog-replay.tmp";
   private static final String BACKUP_LOG = "mariadb-backup.log";
   private static final String DEFAULT_CHARSET = "utf8mb4";
   private static final String DEFAULT_COLLATION = "utf8mb4_general_ci";
@@ -108,6 +119,8 @@ final class MariaDbEngine implements Engine, BackupEngine {
   private final SqlDialect dialect;
   private final Path defaultsFile;
   private final Path pidFile;
+  // present when the server's binary log is archived for point-in-time recovery
+  private final Optional<BinaryLogArchive> binaryLog;
   // one backup at a time per instance: they share the scratch directory
   private final Object backupLock = new Object();
 
@@ -117,6 +130,15 @@ final class MariaDbEngine implements Engine, BackupEngine {
     this.dialect = dialect;
     this.defaultsFile = context.instanceDir().resolve("my.cnf");
     this.pidFile = context.runDir().resolve(ServerConfig.PID_FILE);
+    this.binaryLog =
+        dialect.archivesBinaryLog()
+            ? Optional.of(new BinaryLogArchive(context.dataDir(), binaryLogSpool(context)))
+            : Optional.empty();
+  }
+
+  /** Where closed binary log files wait to be shipped to the log archive. */
+  static Path binaryLogSpool(EngineContext context) {
+    return context.instanceDir().resolve("binlog-spool");
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -164,8 +186,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
     initialize();
     Path initFile = context.runDir().resolve("bootstrap.sql");
     try {
-      writePrivateFile(
-          initFile, String.join("\n", dialect.bootstrap(adminAccounts(), adminPassword())) + "\n");
+      writeBootstrap(initFile);
       Files.deleteIfExists(pidFile);
       Process process =
           OsProcesses.spawn(
@@ -196,6 +217,12 @@ final class MariaDbEngine implements Engine, BackupEngine {
         LOG.warn("instance={} cannot remove {}: {}", context.instanceId(), initFile, e.toString());
       }
     }
+  }
+
+  /** The init file that (re)creates the agent's accounts with this instance's password. */
+  private void writeBootstrap(Path initFile) throws IOException {
+    writePrivateFile(
+        initFile, String.join("\n", dialect.bootstrap(adminAccounts(), adminPassword())) + "\n");
   }
 
   @Override
@@ -723,6 +750,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
         if (!position.containsKey(TO_LSN)) {
           throw EngineException.failure("mariadb-backup recorded no to_lsn in its checkpoints");
         }
+        position.putAll(readBinlogPosition(lsnDir));
         LOG.info(
             "engine={} instance={} event=backed-up type={} from_lsn={} to_lsn={} bytes={}",
             descriptor.name(),
@@ -748,9 +776,30 @@ final class MariaDbEngine implements Engine, BackupEngine {
    * the init file of the next {@link #start()} sets it back to this instance's.
    */
   @Override
-  public synchronized void restore(List<BackupSource> chain) {
+  public void restore(List<BackupSource> chain) {
+    restore(chain, Optional.empty());
+  }
+
+  /**
+   * Restores the chain as above, then replays the source's archived binary log from where the last
+   * backup of the chain ends up to the target's time (see {@link BinaryLogArchive}): on a private
+   * run of the server, with no TCP listener and no binary log of its own, fed by {@code
+   * mariadb-binlog} piped into the {@code mariadb} client logged in as the agent over a socket of
+   * its own. The server is stopped again before this returns.
+   */
+  @Override
+  public void restore(List<BackupSource> chain, RecoveryTarget target) {
+    restore(chain, Optional.of(target));
+  }
+
+  private synchronized void restore(List<BackupSource> chain, Optional<RecoveryTarget> target) {
     requireBackupTools();
     requireChain(chain);
+    BackupManifest last = chain.get(chain.size() - 1).manifest();
+    if (target.isPresent()) {
+      requireReplayTools();
+      requireBinlogPosition(last);
+    }
     if (pid().isPresent()) {
       throw EngineException.conflict("The server must be stopped before a restore.");
     }
@@ -761,6 +810,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
     adminPassword();
     writeConfig();
     Path scratch = context.instanceDir().resolve(RESTORE_SCRATCH);
+    boolean restored = false;
     try {
       Path full = scratch.resolve("full");
       Path incremental = scratch.resolve("incremental");
@@ -789,24 +839,303 @@ final class MariaDbEngine implements Engine, BackupEngine {
           RESTORE_STEP_DEADLINE,
           Map.of());
       OsProcesses.ownedDirectories(user, context.dataDir());
+      removeScratch(scratch);
+      if (target.isPresent()) {
+        replayBinaryLog(target.get(), last);
+      }
       Files.writeString(
           context.dataDir().resolve(INITIALIZED_MARKER),
           "data directory restored by "
               + Path.of(context.binary(BACKUP_TOOL)).getFileName()
               + " from a chain of "
               + chain.size()
+              + target.map(t -> " and the binary log up to " + t.time()).orElse("")
               + "\n");
+      restored = true;
       LOG.info(
-          "engine={} instance={} event=restored backups={} to_lsn={}",
+          "engine={} instance={} event=restored backups={} to_lsn={} point_in_time={}",
           descriptor.name(),
           context.instanceId(),
           chain.size(),
-          chain.get(chain.size() - 1).manifest().position().getOrDefault(TO_LSN, "?"));
+          last.position().getOrDefault(TO_LSN, "?"),
+          target.map(t -> t.time().toString()).orElse("none"));
     } catch (IOException e) {
       throw EngineException.failure("cannot restore: " + e.getMessage(), e);
     } finally {
       removeScratch(scratch);
+      if (!restored) {
+        // half a restore must never be started: an empty data directory is plainly not initialised
+        try {
+          clearDirectory(context.dataDir());
+        } catch (RuntimeException e) {
+          LOG.warn(
+              "instance={} cannot empty the data directory after a failed restore: {}",
+              context.instanceId(),
+              e.getMessage());
+        }
+      }
     }
+  }
+
+  /** See {@link #restore(List, RecoveryTarget)}. */
+  private void replayBinaryLog(RecoveryTarget target, BackupManifest last) throws IOException {
+    Optional<String> user = context.runAsUser();
+    Path work = context.instanceDir().resolve(REPLAY_SCRATCH);
+    Path socket = context.runDir().resolve("replay.sock");
+    Path replayPid = context.runDir().resolve("replay.pid");
+    Path initFile = context.runDir().resolve("bootstrap.sql");
+    Process server = null;
+    try {
+      Path logs = work.resolve("logs");
+      newScratch(work, logs);
+      List<Path> files =
+          BinaryLogArchive.fetch(target.archive(), last.position().get(BINLOG_FILE), logs);
+      OsProcesses.ownedDirectories(user, logs);
+      // the client's login, in a file only the run-as user can read
+      Path clientOptions = work.resolve("client.cnf");
+      writePrivateFile(
+          clientOptions,
+          String.join(
+              "\n",
+              "[client]",
+              "user=" + ADMIN_USER,
+              // generated passwords are letters and digits: nothing to quote in an option file
+              "password=" + adminPassword(),
+              "socket=" + socket,
+              ""));
+      writeBootstrap(initFile);
+      Files.deleteIfExists(replayPid);
+      server =
+          OsProcesses.spawn(
+              List.of(
+                  context.binary("server"),
+                  "--defaults-file=" + defaultsFile,
+                  "--init-file=" + initFile,
+                  // nobody but the agent may see the data before the replay ends
+                  "--skip-networking",
+                  "--socket=" + socket,
+                  "--pid-file=" + replayPid,
+                  // the replayed changes are the source's history, not this instance's
+                  "--skip-log-bin"),
+              user,
+              context.logDir().resolve("console.log"),
+              Map.of());
+      awaitClient(server, clientOptions, logs.resolve("ping.log"));
+      Files.deleteIfExists(initFile);
+      pipeReplay(
+          BinaryLogArchive.replayCommand(
+              context.binary(BINLOG_TOOL),
+              Long.parseLong(last.position().get(BINLOG_POS)),
+              target.time(),
+              files),
+          List.of(context.binary(CLIENT_TOOL), "--defaults-file=" + clientOptions, "--binary-mode"),
+          work);
+      OsProcesses.terminate(server.pid(), STOP_DEADLINE);
+      if (OsProcesses.isAlive(server.pid())) {
+        throw EngineException.failure("the server did not stop after replaying the binary log");
+      }
+      LOG.info(
+          "engine={} instance={} event=binlog-replayed from={}:{} files={} until={}",
+          descriptor.name(),
+          context.instanceId(),
+          last.position().get(BINLOG_FILE),
+          last.position().get(BINLOG_POS),
+          files.size(),
+          target.time());
+    } finally {
+      if (server != null && OsProcesses.isAlive(server.pid())) {
+        OsProcesses.terminate(server.pid(), Duration.ofSeconds(10));
+      }
+      Files.deleteIfExists(initFile);
+      Files.deleteIfExists(replayPid);
+      Files.deleteIfExists(socket);
+      removeScratch(work);
+    }
+  }
+
+  /** Waits until the private server accepts the agent's login through the client. */
+  private void awaitClient(Process server, Path clientOptions, Path log) {
+    long deadline = System.nanoTime() + START_DEADLINE.toNanos();
+    while (true) {
+      if (!server.isAlive()) {
+        throw EngineException.failure(
+            "the server exited while starting for the binary log replay; its log ends with: "
+                + errorLogTail());
+      }
+      try {
+        OsProcesses.run(
+            List.of(
+                context.binary(CLIENT_TOOL),
+                "--defaults-file=" + clientOptions,
+                "--connect-timeout=2",
+                "-e",
+                "SELECT 1"),
+            context.runAsUser(),
+            Duration.ofSeconds(10),
+            Map.of());
+        return;
+      } catch (EngineException e) {
+        if (System.nanoTime() > deadline) {
+          throw EngineException.failure(
+              "the server did not accept the agent's login for the binary log replay within "
+                  + START_DEADLINE.toSeconds()
+                  + " s: "
+                  + e.getMessage());
+        }
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw EngineException.failure("interrupted while waiting for the server", e);
+      }
+    }
+  }
+
+  /**
+   * Runs {@code printer | client} (both as the run-as user), the binary log never landing on disk
+   * as SQL; fails with the tools' own messages if either fails.
+   */
+  private void pipeReplay(List<String> printer, List<String> client, Path work) throws IOException {
+    Path printerLog = work.resolve("mariadb-binlog.log");
+    Path clientLog = work.resolve("mariadb.log");
+    ProcessBuilder print =
+        new ProcessBuilder(OsProcesses.asUser(printer, context.runAsUser()))
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .redirectError(ProcessBuilder.Redirect.to(printerLog.toFile()));
+    // the tool reads --stop-datetime in local time
+    print.environment().put("TZ", "UTC");
+    ProcessBuilder apply =
+        new ProcessBuilder(OsProcesses.asUser(client, context.runAsUser()))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(clientLog.toFile()));
+    List<Process> processes = ProcessBuilder.startPipeline(List.of(print, apply));
+    try {
+      for (Process process : processes) {
+        if (!process.waitFor(RESTORE_STEP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw EngineException.failure("the binary log replay did not finish");
+        }
+      }
+      if (processes.get(0).exitValue() != 0) {
+        throw EngineException.failure(
+            "mariadb-binlog failed with exit code "
+                + processes.get(0).exitValue()
+                + " reading the archived binary log: "
+                + fileTail(printerLog));
+      }
+      if (processes.get(1).exitValue() != 0) {
+        throw EngineException.failure(
+            "replaying the archived binary log failed with exit code "
+                + processes.get(1).exitValue()
+                + ": "
+                + fileTail(clientLog));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.failure("interrupted while replaying the binary log", e);
+    } finally {
+      processes.forEach(MariaDbEngine::killIfAlive);
+    }
+  }
+
+  private void requireReplayTools() {
+    if (binaryLog.isEmpty()
+        || !context.binaries().containsKey(BINLOG_TOOL)
+        || !context.binaries().containsKey(CLIENT_TOOL)) {
+      throw EngineException.unsupported("point_in_time_recovery", descriptor.name());
+    }
+  }
+
+  private static void requireBinlogPosition(BackupManifest manifest) {
+    String file = manifest.position().get(BINLOG_FILE);
+    String pos = manifest.position().get(BINLOG_POS);
+    if (file == null
+        || BinaryLogArchive.number(file).isEmpty()
+        || pos == null
+        || !pos.matches("\\d{1,18}")) {
+      throw EngineException.badRequest(
+          "The backup records no binary log position (it was taken before the binary log was"
+              + " archived), so it can only be restored as it is, without a restore time.");
+    }
+  }
+
+  /**
+   * Where in the binary log the backup ends, from the {@code xtrabackup_info} file mariadb-backup
+   * left in {@code dir}; empty when the server keeps no binary log.
+   */
+  private static Map<String, String> readBinlogPosition(Path dir) throws IOException {
+    Path file = dir.resolve("xtrabackup_info");
+    if (!Files.exists(file)) {
+      file = dir.resolve("mariadb_backup_info");
+    }
+    if (!Files.exists(file)) {
+      return Map.of();
+    }
+    Map<String, String> position = new TreeMap<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      Matcher m = BINLOG_INFO.matcher(line);
+      if (m.find()) {
+        position.put(BINLOG_FILE, m.group(1));
+        position.put(BINLOG_POS, m.group(2));
+        if (m.group(3) != null && !m.group(3).isEmpty()) {
+          position.put(BINLOG_GTID, m.group(3));
+        }
+      }
+    }
+    return position;
+  }
+
+  /**
+   * {@code binlog_pos = filename 'binlog.000002', position '342', GTID of the last change '0-1-5'}
+   */
+  private static final Pattern BINLOG_INFO =
+      Pattern.compile(
+          "^binlog_pos\\s*=\\s*filename '([^']+)', position '(\\d+)'"
+              + "(?:, GTID of the last change '([^']*)')?");
+
+  // ---- log archive (point-in-time recovery) ----------------------------------------------
+
+  @Override
+  public Optional<Path> logSpool() {
+    return binaryLog.map(b -> binaryLogSpool(context));
+  }
+
+  @Override
+  public boolean marksArchiveProgress(String fileName) {
+    return BinaryLogArchive.isLogFile(fileName);
+  }
+
+  @Override
+  public void spoolLog() {
+    if (binaryLog.isEmpty() || pid().isEmpty()) {
+      return;
+    }
+    withAdmin(
+        "spooling the binary log",
+        c -> {
+          binaryLog.get().spool(c, false);
+          return null;
+        });
+  }
+
+  /**
+   * Closes the current binary log file and spools every closed one. Its last write (the rotation)
+   * comes after everything committed before the call.
+   */
+  @Override
+  public void flushLog() {
+    BinaryLogArchive archive =
+        binaryLog.orElseThrow(
+            () -> EngineException.unsupported("point_in_time_recovery", descriptor.name()));
+    if (pid().isEmpty()) {
+      throw EngineException.failure("cannot archive the binary log: the server is not running");
+    }
+    withAdmin(
+        "closing the binary log",
+        c -> {
+          archive.spool(c, true);
+          return null;
+        });
   }
 
   private void requireBackupTools() {

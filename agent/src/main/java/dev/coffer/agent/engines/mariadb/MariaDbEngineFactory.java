@@ -29,7 +29,8 @@ public final class MariaDbEngineFactory implements EngineFactory {
               Capability.USER_HOSTS,
               Capability.ROOT,
               Capability.BACKUP,
-              Capability.INCREMENTAL_BACKUP),
+              Capability.INCREMENTAL_BACKUP,
+              Capability.POINT_IN_TIME_RECOVERY),
           Names.DATABASE,
           Names.user(80),
           Set.of(MariaDbEngine.ADMIN_USER, MariaDbEngine.ROOT_USER, "mariadb.sys"),
@@ -55,6 +56,7 @@ public final class MariaDbEngineFactory implements EngineFactory {
         Optional<Path> installDb = installDb(server);
         if (version.isPresent() && installDb.isPresent()) {
           Map<String, String> binaries = new TreeMap<>(backupTools(server, version.get()));
+          binaries.putAll(binaryLogTools(server));
           binaries.put("server", server.toString());
           binaries.put("install_db", installDb.get().toString());
           return List.of(
@@ -101,6 +103,27 @@ public final class MariaDbEngineFactory implements EngineFactory {
     return Map.of(
         MariaDbEngine.BACKUP_TOOL, backup.get().toString(),
         MariaDbEngine.STREAM_TOOL, mbstream.get().toString());
+  }
+
+  /**
+   * mariadb-binlog and the mariadb client beside the server's installation, else on the PATH, by
+   * the roles {@code binlog} and {@code client}: they replay the archived binary log in a restore
+   * to a point in time. None if either is missing.
+   */
+  private static Map<String, String> binaryLogTools(Path server) {
+    Path bin = server.toAbsolutePath().getParent().getParent().resolve("bin");
+    Optional<Path> binlog =
+        Executables.first(
+            List.of(bin.resolve("mariadb-binlog").toString()),
+            List.of("mariadb-binlog", "mysqlbinlog"));
+    Optional<Path> client =
+        Executables.first(List.of(bin.resolve("mariadb").toString()), List.of("mariadb"));
+    if (binlog.isEmpty() || client.isEmpty()) {
+      return Map.of();
+    }
+    return Map.of(
+        MariaDbEngine.BINLOG_TOOL, binlog.get().toString(),
+        MariaDbEngine.CLIENT_TOOL, client.get().toString());
   }
 
   @Override

@@ -28,6 +28,26 @@ final class ServerConfig {
     return Math.min(1000, Math.max(50, memoryMb / 4));
   }
 
+  /**
+   * The binary log the agent archives for point-in-time recovery ({@link BinaryLogArchive}): in the
+   * data directory (so a restore, which replaces the data directory, starts a fresh one), row-based
+   * (a replay gives exactly the rows written, whatever the statements' functions or plans), and
+   * synced at every commit (what the server acknowledged is in the file the agent copies).
+   */
+  static List<String> binaryLogOptions() {
+    return List.of(
+        "log-bin=" + BinaryLogArchive.BASENAME,
+        "binlog_format=ROW",
+        "sync_binlog=1",
+        // the agent purges each file once it is spooled; this only bounds the disk used while no
+        // log archive is configured (instances created before archiving existed) or the agent is
+        // down for a week
+        "expire_logs_days=7",
+        // with row-based logging, stored functions cannot make a replay diverge; without this,
+        // creating one would need SUPER, which tenants never have
+        "log_bin_trust_function_creators=1");
+  }
+
   static String render(EngineContext context, SqlDialect dialect) {
     int pool = bufferPoolMb(context.memoryMb());
     List<String> lines = new ArrayList<>();
@@ -51,6 +71,9 @@ final class ServerConfig {
     lines.add("collation-server=utf8mb4_general_ci");
     // saves tens of megabytes per instance; tiny flavors cannot spare them
     lines.add("performance_schema=OFF");
+    if (dialect.archivesBinaryLog()) {
+      lines.addAll(binaryLogOptions());
+    }
     lines.addAll(dialect.serverOptions());
     lines.add("");
     lines.add("[client]");

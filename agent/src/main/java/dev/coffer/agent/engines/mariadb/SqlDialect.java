@@ -31,6 +31,14 @@ interface SqlDialect {
   /** Extra {@code [mysqld]} options only this server understands. */
   List<String> serverOptions();
 
+  /**
+   * Whether the server keeps a binary log that the agent archives for point-in-time recovery (see
+   * {@link BinaryLogArchive}).
+   */
+  default boolean archivesBinaryLog() {
+    return false;
+  }
+
   /** The command that creates a fresh data directory in {@code dataDir}. */
   List<String> initializeCommand(Map<String, String> binaries, Path defaultsFile, Path dataDir);
 

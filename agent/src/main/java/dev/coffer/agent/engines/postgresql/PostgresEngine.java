@@ -139,6 +139,14 @@ final class PostgresEngine implements Engine, BackupEngine {
     return Optional.of(PostgresConfig.logSpool(context));
   }
 
+  /** A WAL segment; its archiving moves the archive up to its last write (history files do not). */
+  private static final Pattern WAL_SEGMENT = Pattern.compile("[0-9A-F]{24}");
+
+  @Override
+  public boolean marksArchiveProgress(String fileName) {
+    return WAL_SEGMENT.matcher(fileName).matches();
+  }
+
   /**
    * Commits an empty transaction, switches to a new WAL segment and waits until the archiver has
    * copied the finished one: its {@code .ready} marker disappears. The commit gives recovery to any

@@ -46,7 +46,8 @@ class DescriptorTest {
             Capability.USER_HOSTS,
             Capability.ROOT,
             Capability.BACKUP,
-            Capability.INCREMENTAL_BACKUP);
+            Capability.INCREMENTAL_BACKUP,
+            Capability.POINT_IN_TIME_RECOVERY);
     assertThat(mariaDb.reservedUsers())
         .containsExactlyInAnyOrder("os_admin", "root", "mariadb.sys");
     assertThat(mariaDb.reservedDatabases())

@@ -33,6 +33,14 @@ class ServerConfigTest {
   }
 
   @Test
+  void mariaDbKeepsARowBasedBinaryLogSyncedAtEveryCommitForPointInTimeRecovery() {
+    assertThat(ServerConfig.render(context(256), new MariaDbDialect()))
+        .contains("log-bin=binlog", "binlog_format=ROW", "sync_binlog=1");
+    // MySQL's own binary log is not archived (no point-in-time recovery declared for it)
+    assertThat(ServerConfig.render(context(256), new MySqlDialect())).doesNotContain("log-bin");
+  }
+
+  @Test
   void memorySettingsFollowTheFlavorWithFloors() {
     assertThat(ServerConfig.render(context(256), new MariaDbDialect()))
         .contains("innodb_buffer_pool_size=128M", "max_connections=64");

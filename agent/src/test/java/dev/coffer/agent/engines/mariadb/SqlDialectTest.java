@@ -76,6 +76,7 @@ class SqlDialectTest {
         List.of(new UserRef("os_admin", "127.0.0.1"), new UserRef("os_admin", "localhost"));
     assertThat(mariaDb.bootstrap(admins, "pw"))
         .containsExactly(
+            "SET sql_log_bin = 0;",
             "CREATE USER IF NOT EXISTS `os_admin`@'127.0.0.1' IDENTIFIED BY 'pw';",
             "ALTER USER `os_admin`@'127.0.0.1' IDENTIFIED BY 'pw';",
             "GRANT ALL PRIVILEGES ON *.* TO `os_admin`@'127.0.0.1' WITH GRANT OPTION;",
