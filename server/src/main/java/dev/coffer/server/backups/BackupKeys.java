@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,36 +60,17 @@ public final class BackupKeys {
   }
 
   /** Where wrapped data keys are kept: backups, and the log archives of point-in-time recovery. */
-  private interface KeyTable {
-    Map<String, String> wrappedKeys();
+  private record KeyTable(Supplier<Map<String, String>> wrappedKeys, KeyReplacer replacer) {}
 
+  @FunctionalInterface
+  private interface KeyReplacer {
     boolean replaceWrappedKey(String id, String expected, String replacement);
   }
 
   private List<KeyTable> keyTables() {
     return List.of(
-        new KeyTable() {
-          @Override
-          public Map<String, String> wrappedKeys() {
-            return backups.wrappedKeys();
-          }
-
-          @Override
-          public boolean replaceWrappedKey(String id, String expected, String replacement) {
-            return backups.replaceWrappedKey(id, expected, replacement);
-          }
-        },
-        new KeyTable() {
-          @Override
-          public Map<String, String> wrappedKeys() {
-            return logArchives.wrappedKeys();
-          }
-
-          @Override
-          public boolean replaceWrappedKey(String id, String expected, String replacement) {
-            return logArchives.replaceWrappedKey(id, expected, replacement);
-          }
-        });
+        new KeyTable(backups::wrappedKeys, backups::replaceWrappedKey),
+        new KeyTable(logArchives::wrappedKeys, logArchives::replaceWrappedKey));
   }
 
   private int rewrapAll() {
@@ -96,12 +78,13 @@ public final class BackupKeys {
     int rewrapped = 0;
     List<String> failed = new ArrayList<>();
     for (KeyTable table : keyTables()) {
-      for (Map.Entry<String, String> entry : table.wrappedKeys().entrySet()) {
+      for (Map.Entry<String, String> entry : table.wrappedKeys().get().entrySet()) {
         String wrapped = entry.getValue();
         try {
           String again = vault.rewrapped(wrapped);
           // Compare-and-set: a task that just stored its key keeps it (a later call re-wraps).
-          if (!again.equals(wrapped) && table.replaceWrappedKey(entry.getKey(), wrapped, again)) {
+          if (!again.equals(wrapped)
+              && table.replacer().replaceWrappedKey(entry.getKey(), wrapped, again)) {
             rewrapped++;
           }
         } catch (BackupKeyException e) {
@@ -127,7 +110,7 @@ public final class BackupKeys {
     Map<String, Long> uses = new LinkedHashMap<>();
     keys.ids().forEach(id -> uses.put(id, 0L));
     for (KeyTable table : keyTables()) {
-      for (String wrapped : table.wrappedKeys().values()) {
+      for (String wrapped : table.wrappedKeys().get().values()) {
         uses.merge(BackupVault.masterKeyIdOf(wrapped), 1L, Long::sum);
       }
     }
