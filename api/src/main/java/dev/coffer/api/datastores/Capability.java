@@ -23,7 +23,9 @@ public enum Capability {
    * Continuous archiving of the engine's change log (PostgreSQL WAL), so a new instance can be
    * restored to any moment after a backup ({@code restorePoint.restore_time}).
    */
-  POINT_IN_TIME_RECOVERY("point_in_time_recovery");
+  POINT_IN_TIME_RECOVERY("point_in_time_recovery"),
+  /** Read-only replicas of an instance, promotion of a replica, and fencing of an old primary. */
+  REPLICATION("replication");
 
   private final String operation;
 
