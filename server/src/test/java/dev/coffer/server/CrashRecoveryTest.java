@@ -83,9 +83,8 @@ class CrashRecoveryTest {
     return body.at("/instance/status").asText();
   }
 
-  @Test
-  void instancesAcceptedBeforeACrashBecomeActiveAfterRestartAndLeaveNothingWhenDeleted()
-      throws Exception {
+  /** A new home, the server started in it, and the admin's token and project. */
+  private void startFreshServer() throws Exception {
     Path base = Path.of("/tmp/coffer-it");
     Files.createDirectories(base);
     home = Files.createTempDirectory(base, "crash");
@@ -103,7 +102,12 @@ class CrashRecoveryTest {
     }
     token = credentials.getProperty("COFFER_TOKEN");
     project = credentials.getProperty("COFFER_PROJECT");
+  }
 
+  @Test
+  void instancesAcceptedBeforeACrashBecomeActiveAfterRestartAndLeaveNothingWhenDeleted()
+      throws Exception {
+    startFreshServer();
     List<String> ids = new ArrayList<>();
     for (String datastore : List.of("redis", "mariadb")) {
       HttpResponse<String> created =
@@ -143,6 +147,75 @@ class CrashRecoveryTest {
       assertThat(home.resolve("instances").resolve(id)).doesNotExist();
       assertThat(processesMentioning(home.resolve("instances").resolve(id).toString())).isEmpty();
     }
+  }
+
+  @Test
+  void aBackupCaughtByAServerCrashEndsCompletedWithItsWholeObjectOrFailedWithNone()
+      throws Exception {
+    startFreshServer();
+    HttpResponse<String> created =
+        send(
+            "POST",
+            "/v1.0/" + project + "/instances",
+            "{\"instance\":{\"name\":\"crash-backup\",\"flavorRef\":1,"
+                + "\"datastore\":{\"type\":\"mariadb\"}}}");
+    String instance = Json.newMapper().readTree(created.body()).at("/instance/id").asText();
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(250))
+        .until(() -> status(instance).equals("ACTIVE"));
+    HttpResponse<String> accepted =
+        send(
+            "POST",
+            "/v1.0/" + project + "/backups",
+            "{\"backup\":{\"name\":\"caught\",\"instance\":\"" + instance + "\"}}");
+    assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+    String backup = Json.newMapper().readTree(accepted.body()).at("/backup/id").asText();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> backupField(backup, "status").equals("BUILDING"));
+    server.destroyForcibly().waitFor();
+
+    startServer();
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(250))
+        .until(() -> List.of("COMPLETED", "FAILED").contains(backupField(backup, "status")));
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(250))
+        .until(() -> status(instance).equals("ACTIVE"));
+    List<Path> objects;
+    try (Stream<Path> files = Files.walk(home.resolve("backups"))) {
+      objects = files.filter(f -> f.getFileName().toString().equals(backup + ".backup")).toList();
+    }
+    if (backupField(backup, "status").equals("COMPLETED")) {
+      // The agent finished while the server was down and delivered its result on restart: the
+      // object is whole and its checksum is the one recorded.
+      assertThat(objects).hasSize(1);
+      assertThat(sha256(objects.get(0))).isEqualTo(backupField(backup, "checksum"));
+    } else {
+      assertThat(backupField(backup, "fault")).isNotEmpty();
+      assertThat(objects).isEmpty();
+    }
+  }
+
+  private String backupField(String backup, String field) throws Exception {
+    HttpResponse<String> r = send("GET", "/v1.0/" + project + "/backups/" + backup, null);
+    JsonNode value = Json.newMapper().readTree(r.body()).at("/backup/" + field);
+    return value.isValueNode() ? value.asText() : value.toString();
+  }
+
+  private static String sha256(Path file) throws Exception {
+    java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+    try (var in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return java.util.HexFormat.of().formatHex(digest.digest());
   }
 
   static List<Long> processesMentioning(String dir) throws IOException {
