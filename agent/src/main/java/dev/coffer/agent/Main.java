@@ -103,7 +103,7 @@ public final class Main {
                 "agent-shutdown-hook"));
     runtime.start();
     runtime.exitRequested().join();
-    log.info("engine shut down on request, agent exiting");
+    log.info("agent exiting (engine shut down on request, or instance gone)");
     System.exit(0); // runs the shutdown hook
   }
 

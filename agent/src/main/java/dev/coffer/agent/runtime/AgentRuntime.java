@@ -12,6 +12,7 @@ import dev.coffer.api.agent.EngineStatus;
 import dev.coffer.api.agent.Heartbeat;
 import dev.coffer.api.agent.Json;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -200,6 +201,13 @@ public final class AgentRuntime {
 
   /** Never throws: a scheduled task that throws is never run again. */
   private void heartbeat() {
+    if (!Files.isDirectory(Path.of(config.instanceDir()))) {
+      // The instance was destroyed around this agent (for example while it was being started):
+      // nothing is left to serve, and an agent polling forever would be an orphan.
+      log.warn("instance directory {} is gone; the agent exits", config.instanceDir());
+      exitRequested.complete(null);
+      return;
+    }
     try {
       Heartbeat checked = supervisor.check();
       Heartbeat heartbeat =

@@ -106,8 +106,10 @@ class AgentRuntimeTest {
     } finally {
       standIn.close();
       rootLogger().detachAppender(logs);
-      try (Stream<Path> paths = Files.walk(dir)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      if (Files.exists(dir)) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+          paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
       }
     }
   }
@@ -213,6 +215,15 @@ class AgentRuntimeTest {
         .as("a running engine is never reported down or building when its agent restarts")
         .doesNotContain(EngineStatus.BUILDING, EngineStatus.FAILED, EngineStatus.SHUTDOWN);
     assertThat(runtime.engine().pid()).contains(pid);
+  }
+
+  @Test
+  void anAgentWhoseInstanceDirectoryWasDeletedAsksToExitInsteadOfLingering() throws IOException {
+    // Not prepared: nothing runs; the instance is destroyed around the agent.
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> runtime.exitRequested().isDone());
   }
 
   @Test
