@@ -171,7 +171,7 @@ private_file() {
 
 # Rows of a bigint key, an int and 128 hex characters: real rows that compress about 2:1, like
 # typical text-heavy tables (not zeros, not random bytes). Bytes per row as stored, measured.
-MARIADB_BYTES_PER_ROW=225
+MARIADB_BYTES_PER_ROW=195
 POSTGRESQL_BYTES_PER_ROW=235
 REDIS_VALUE_BYTES=1000
 LOAD_BATCH_ROWS=250000
