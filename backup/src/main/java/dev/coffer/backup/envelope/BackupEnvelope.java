@@ -38,7 +38,8 @@ public final class BackupEnvelope {
    * if a frame fails authentication (altered data or wrong key), if the backup is truncated, or, at
    * the end, if the stored bytes do not hash to {@code expectedChecksum}. So a restore must read to
    * the end (until {@code read} returns -1) before it trusts what it has read. A wrong key or a
-   * damaged start already fails here.
+   * damaged start already fails here. The envelope's work runs on a thread of its own, a few
+   * hundred kilobytes ahead of the caller (see {@link ReadAheadInputStream}).
    *
    * @param expectedChecksum the SHA-256 recorded when the backup was sealed
    */
@@ -55,7 +56,7 @@ public final class BackupEnvelope {
       source.close();
       throw e;
     }
-    return new UnsealedInputStream(decompressed, frames);
+    return new ReadAheadInputStream(new UnsealedInputStream(decompressed, frames));
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.coffer.backup.envelope;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import javax.crypto.Cipher;
@@ -12,9 +14,15 @@ import javax.crypto.spec.SecretKeySpec;
  * compiles a caller after thousands of calls: a backup makes one call per 64 KiB frame, so without
  * this the first hundreds of megabytes of a restore would crawl through the pure-Java fallbacks at
  * ~50 MB/s instead of streaming at disk speed.
+ *
+ * <p>Only HotSpot's optimising compiler (C2) uses those instructions. A JVM started with {@code
+ * -XX:TieredStopAtLevel=1} or lower never runs it, so the warm-up would buy nothing there and is
+ * skipped: such a JVM encrypts at ~25 MB/s and hashes at ~100 MB/s whatever it does (measured on
+ * JDK 17, see docs/benchmarks.md).
  */
 final class JitWarmup {
   private static final int ROUNDS = 10_000;
+  private static final int OPTIMISING_TIER = 4;
 
   private JitWarmup() {}
 
@@ -29,6 +37,9 @@ final class JitWarmup {
   }
 
   private static boolean warm() {
+    if (!optimisingCompilerAvailable()) {
+      return true;
+    }
     try {
       SecretKeySpec key = new SecretKeySpec(new byte[32], "AES");
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
@@ -50,6 +61,19 @@ final class JitWarmup {
       return true;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM or SHA-256 is unavailable", e);
+    }
+  }
+
+  /** False when the JVM stops compiling below C2; true when that cannot be told (warm up then). */
+  private static boolean optimisingCompilerAvailable() {
+    try {
+      HotSpotDiagnosticMXBean hotspot =
+          ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      return hotspot == null
+          || Integer.parseInt(hotspot.getVMOption("TieredStopAtLevel").getValue())
+              >= OPTIMISING_TIER;
+    } catch (RuntimeException e) {
+      return true;
     }
   }
 }

@@ -128,6 +128,27 @@ class BackupEnvelopeTest {
   }
 
   @Test
+  void closingAHalfReadBackupStopsReadingItAndClosesItsSource() throws Exception {
+    Sealed s = seal(8 * MIB, Compression.ZSTD);
+    boolean[] sourceClosed = new boolean[1];
+    InputStream source =
+        new ByteArrayInputStream(s.bytes) {
+          @Override
+          public void close() {
+            sourceClosed[0] = true;
+          }
+        };
+    InputStream in = BackupEnvelope.open(source, key, s.checksum);
+    assertThat(in.readNBytes(1000)).hasSize(1000);
+
+    in.close();
+
+    // the source is closed only once the read-ahead thread has stopped
+    assertThat(sourceClosed[0]).isTrue();
+    assertThatThrownBy(in::read).isInstanceOf(IOException.class);
+  }
+
+  @Test
   void theResultIsKnownOnlyAfterClose() throws Exception {
     SealedOutputStream sealed = BackupEnvelope.seal(new ByteArrayOutputStream(), key);
     sealed.write(1);
