@@ -263,6 +263,11 @@ class InstanceLifecycleTest {
                 coffer.coffer.instances().find(id).orElseThrow().heartbeatAt().isAfter(killedAt)
                     && coffer.coffer.compute().isAgentRunning(id));
     assertThat(coffer.status(id)).hasValue("ACTIVE");
+    // The dead agent's long-poll may still be open on the server: a command issued now must reach
+    // the new agent, not the dead connection.
+    var users = coffer.get(coffer.v1("/instances/" + id + "/users"));
+    assertThat(users.status()).as(users.raw()).isEqualTo(200);
+    assertThat(users.raw()).contains("\"app\"");
 
     var databases = coffer.get(coffer.v1("/instances/" + id + "/databases"));
     assertThat(databases.status()).isEqualTo(400);

@@ -17,8 +17,10 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -36,6 +38,16 @@ public final class AgentGateway {
   private final ObjectMapper json;
   private final BiConsumer<String, Instant> logArchived;
   private final Object signal = new Object();
+
+  /**
+   * Agent starts per instance since this server started. A long-poll opened before the latest start
+   * may be held for a dead agent (its connection is not noticed closed until written to), so it
+   * must not take commands; see {@link #next}.
+   */
+  private final Map<String, Long> generations = new ConcurrentHashMap<>();
+
+  /** Makes "is this poll current?" and "take the next command" one step against a new start. */
+  private final Object deliveries = new Object();
 
   /**
    * @param logArchived told when an agent reports how far its instance's log archive reaches
@@ -137,8 +149,17 @@ public final class AgentGateway {
   /** Long-poll: the next command for the instance, waiting up to {@code wait}. */
   public Optional<AgentCommand> next(String instanceId, Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();
+    long generation = generations.getOrDefault(instanceId, 0L);
     while (true) {
-      Optional<StoredCommand> next = commands.deliverNext(instanceId);
+      Optional<StoredCommand> next;
+      synchronized (deliveries) {
+        if (generations.getOrDefault(instanceId, 0L) != generation) {
+          // A new agent was started since this poll began: the poll may belong to a dead agent,
+          // and a command handed to it would be lost. The live agent polls again.
+          return Optional.empty();
+        }
+        next = commands.deliverNext(instanceId);
+      }
       if (next.isPresent()) {
         StoredCommand c = next.get();
         log.info(
@@ -189,10 +210,14 @@ public final class AgentGateway {
 
   /** Commands a dead agent took but never answered are delivered again to its successor. */
   public void requeueUnanswered(String instanceId) {
-    int n = commands.requeueDelivered(instanceId);
+    int n;
+    synchronized (deliveries) {
+      generations.merge(instanceId, 1L, Long::sum);
+      n = commands.requeueDelivered(instanceId);
+    }
+    wake();
     if (n > 0) {
       log.info("event=commands_requeued instance={} count={}", instanceId, n);
-      wake();
     }
   }
 

@@ -181,7 +181,6 @@ public final class LocalComputeDriver implements ComputeDriver {
           List.of(
               "-Xmx96m",
               "-XX:+UseSerialGC",
-              "-XX:TieredStopAtLevel=1",
               "-Xss512k",
               "-Dcoffer.instance=" + launch.instanceId(),
               // Named apart from logback.xml so it never competes with the server's own config.
