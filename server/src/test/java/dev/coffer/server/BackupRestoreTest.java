@@ -308,12 +308,12 @@ class BackupRestoreTest {
     Set<Path> archivesBefore = archiveDirectories(wal);
     String source =
         createInstance(
-            "ledger",
+            "orders",
             "mariadb",
             "\"databases\":[{\"name\":\"ledger\"}],\"users\":[{\"name\":\"app\",\"password\":\"Secret-1\",\"databases\":[{\"name\":\"ledger\"}]}],");
     String url = url(awaitActive(source), "jdbc:mariadb://", "ledger");
     sql(url, "app", "Secret-1", "create table t (id int primary key)");
-    String firstBackup = backup(source, "ledger-full", "").path("id").asText();
+    String firstBackup = backup(source, "orders-full", "").path("id").asText();
     sql(url, "app", "Secret-1", "insert into t values (1)");
     // Binary log times are whole seconds: the writes are a whole second away from the target.
     Instant between = nextWholeSecond().truncatedTo(ChronoUnit.SECONDS);
@@ -321,7 +321,7 @@ class BackupRestoreTest {
     sql(url, "app", "Secret-1", "insert into t values (2)");
 
     // The source is alive: it is asked to archive up to now, so "a moment ago" is restorable.
-    var accepted = restoreAt("ledger-between", firstBackup, between.toString());
+    var accepted = restoreAt("orders-between", firstBackup, between.toString());
     assertThat(accepted.status()).as(accepted.raw()).isEqualTo(200);
     Set<Path> mine = archiveDirectories(wal);
     mine.removeAll(archivesBefore);
@@ -340,7 +340,7 @@ class BackupRestoreTest {
     deleteAndAwaitGone(restored);
 
     // A newer full backup, then the source's last binary log is archived as it is deleted.
-    String secondBackup = backup(source, "ledger-full-2", "").path("id").asText();
+    String secondBackup = backup(source, "orders-full-2", "").path("id").asText();
     deleteAndAwaitGone(source);
     List<String> binlogs = binaryLogs(archive);
     assertThat(binlogs).hasSizeGreaterThanOrEqualTo(2);
