@@ -344,6 +344,9 @@ final class PostgresBackup {
 
   private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
 
+  /** The postmaster's log line once the startup process has finished (after promotion). */
+  private static final String READY = "database system is ready to accept connections";
+
   private static final DateTimeFormatter TARGET_TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'").withZone(ZoneOffset.UTC);
 
@@ -505,10 +508,15 @@ final class PostgresBackup {
     return "%08X%08X".formatted(high, low >>> 24);
   }
 
-  /** Waits until recovery ends: PostgreSQL removes recovery.signal when it promotes. */
+  /**
+   * Waits until recovery has ended and the promoted server runs: PostgreSQL removes recovery.signal
+   * when it leaves recovery, but only once the postmaster says it accepts connections is the new
+   * timeline durable. Stopping it before that would let the next start replay the old timeline's
+   * WAL past the target.
+   */
   private void awaitPromotion(Process process, Path signal, StderrTail stderr) {
     long deadline = System.nanoTime() + RECOVERY_DEADLINE.toNanos();
-    while (Files.exists(signal)) {
+    while (Files.exists(signal) || !stderr.contains(READY)) {
       if (!process.isAlive()) {
         List<String> lines = stderr.lines();
         String reason =
@@ -746,6 +754,13 @@ final class PostgresBackup {
       StderrTail tail = new StderrTail(process);
       tail.reader.start();
       return tail;
+    }
+
+    /** Whether a line read so far contains {@code text}; does not wait. */
+    boolean contains(String text) {
+      synchronized (lines) {
+        return lines.stream().anyMatch(line -> line.contains(text));
+      }
     }
 
     /** The lines read until the process closed stderr (or a short wait after it exited). */
