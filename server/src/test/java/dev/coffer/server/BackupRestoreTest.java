@@ -247,6 +247,7 @@ class BackupRestoreTest {
 
   @Test
   void aPostgresInstanceRestoresToAMomentBetweenTwoWritesMadeAfterItsBackup() throws Exception {
+    deleteEveryInstance();
     String source =
         createInstance(
             "journal",
@@ -304,6 +305,7 @@ class BackupRestoreTest {
   @Test
   void aMariaDbInstanceRestoresToAMomentBetweenTwoWritesAndPrunesBinaryLogsWithItsBackups()
       throws Exception {
+    deleteEveryInstance();
     Path wal = coffer.home.resolve("backups/wal");
     Set<Path> archivesBefore = archiveDirectories(wal);
     String source =
@@ -397,6 +399,13 @@ class BackupRestoreTest {
       files.filter(Files::isRegularFile).forEach(f -> archives.add(wal.relativize(f).getName(0)));
     }
     return archives;
+  }
+
+  /** Other tests leave instances behind; the project's instance quota must not decide order. */
+  static void deleteEveryInstance() {
+    for (JsonNode instance : coffer.get(coffer.v1("/instances")).body().path("instances")) {
+      deleteAndAwaitGone(instance.path("id").asText());
+    }
   }
 
   static void deleteAndAwaitGone(String id) {
