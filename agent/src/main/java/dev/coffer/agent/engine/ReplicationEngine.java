@@ -1,8 +1,8 @@
 package dev.coffer.agent.engine;
 
 import dev.coffer.api.agent.ReplicaSetup;
-import dev.coffer.api.agent.ReplicationCredentials;
 import dev.coffer.api.agent.ReplicationStatus;
+import dev.coffer.api.agent.SourceRequest;
 import java.util.Map;
 
 /**
@@ -12,22 +12,46 @@ import java.util.Map;
  * CHANGE REPLICATION SOURCE TO}, PostgreSQL's {@code standby.signal} and slots, Redis's {@code
  * REPLICAOF}) stays in the engine's package.
  *
+ * <p>A new replica is made in this order: {@link #prepareSource} on the running source; a backup of
+ * the source (only if {@link #seedsFromBackup}); on the replica, {@link Engine#initialize}, the
+ * backup's restore with the engine stopped, {@link #configureReplica} with the engine still
+ * stopped, {@link Engine#start}, then {@link #startReplica}.
+ *
  * <p>Every method is idempotent: the control plane re-sends a command after a crash.
  */
 public interface ReplicationEngine {
 
   /**
    * Makes the running engine ready to serve a replica: the replication account (a reserved name)
-   * with the given password, and what the engine needs per replica (for example a PostgreSQL
-   * replication slot named after {@code replicaId}). Returns engine positions the replica needs
-   * beyond a backup's manifest; may be empty.
+   * with the request's password, what the engine needs per replica (for example a PostgreSQL
+   * replication slot named after the replica's id) and, if asked, synchronous commits. Returns
+   * engine positions the replica needs beyond a backup's manifest; may be empty.
    */
-  Map<String, String> prepareSource(ReplicationCredentials credentials, String replicaId);
+  Map<String, String> prepareSource(SourceRequest request);
+
+  /** Forgets a replica that was detached or deleted (for example drops its slot). Idempotent. */
+  void releaseReplica(String replicaId);
 
   /**
-   * Starts replicating from {@code setup}'s source. Called on a running engine that was filled from
-   * a backup of the source (or, for engines whose replicas sync from nothing, such as Redis, an
-   * empty one). A replica refuses client writes.
+   * Whether a new replica is filled from a backup of its source (true) or syncs everything over the
+   * replication link from an empty engine (false, for example Redis).
+   */
+  default boolean seedsFromBackup() {
+    return true;
+  }
+
+  /**
+   * Called with the engine stopped, after a restore of the source's backup: writes whatever makes
+   * the next {@link Engine#start} come up as a read-only replica of {@code setup}'s source (for
+   * example PostgreSQL's {@code standby.signal} and {@code primary_conninfo}). Nothing the engine
+   * does from here on may write changes of its own into the replicated data.
+   */
+  void configureReplica(ReplicaSetup setup);
+
+  /**
+   * Called on the running engine after {@link #configureReplica}: starts replicating from {@code
+   * setup}'s source (for example MariaDB's {@code CHANGE MASTER TO … START SLAVE} from the backup's
+   * GTID). A replica refuses client writes.
    */
   void startReplica(ReplicaSetup setup);
 
@@ -41,9 +65,10 @@ public interface ReplicationEngine {
   void fence();
 
   /**
-   * Becomes (or stays) a replica of another source: a switchover demotes the old primary with this,
-   * an ejection re-points the surviving replicas. An engine whose history diverged from the new
-   * source's rewinds first (PostgreSQL: {@code pg_rewind}, then its per-instance settings again).
+   * Becomes (or stays) a replica of another source on a running (or fenced) engine: a switchover
+   * demotes the old primary with this, an ejection re-points the surviving replicas and rejoins the
+   * old primary. An engine whose history diverged from the new source's rewinds first (PostgreSQL:
+   * {@code pg_rewind}, then its per-instance settings again).
    */
   void repoint(ReplicaSetup setup);
 }

@@ -7,6 +7,7 @@ import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineCatalog;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineFactory;
+import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.api.agent.AgentConfig;
 import dev.coffer.api.agent.EngineStatus;
 import dev.coffer.api.agent.Heartbeat;
@@ -199,6 +200,20 @@ public final class AgentRuntime {
     }
   }
 
+  /** A running engine that replicates reports its role, lag and position with every heartbeat. */
+  private Heartbeat withReplication(Heartbeat heartbeat) {
+    if (!(engine instanceof ReplicationEngine replication)
+        || heartbeat.status() != EngineStatus.RUNNING) {
+      return heartbeat;
+    }
+    try {
+      return heartbeat.withReplication(replication.replicationStatus());
+    } catch (RuntimeException e) {
+      log.warn("cannot read the replication status: {}", e.getMessage());
+      return heartbeat;
+    }
+  }
+
   /** Never throws: a scheduled task that throws is never run again. */
   private void heartbeat() {
     if (!Files.isDirectory(Path.of(config.instanceDir()))) {
@@ -215,6 +230,7 @@ public final class AgentRuntime {
               .logArchivedUntil()
               .map(until -> checked.withLogArchivedUntil(until.toString()))
               .orElse(checked);
+      heartbeat = withReplication(heartbeat);
       if (heartbeat.status() != lastReported) {
         if (heartbeat.message() == null) {
           log.info("engine status={}", heartbeat.status());

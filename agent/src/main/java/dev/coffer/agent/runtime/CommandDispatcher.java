@@ -6,14 +6,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.agent.backups.BackupRunner;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.AgentCommand;
 import dev.coffer.api.agent.BackupRequest;
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.ErrorKind;
 import dev.coffer.api.agent.PrepareRequest;
+import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.RootRequest;
 import dev.coffer.api.agent.RootStatus;
+import dev.coffer.api.agent.SourceRequest;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
 import dev.coffer.api.agent.UserUpdate;
@@ -106,6 +109,26 @@ final class CommandDispatcher {
       case BACKUP -> json(backups.backup(payload(command, BackupRequest.class)));
       case CHECK_DATA -> json(backups.checkData());
       case FLUSH_LOG_ARCHIVE -> json(backups.flushLogArchive());
+      case PREPARE_SOURCE -> {
+        yield json(replication().prepareSource(payload(command, SourceRequest.class)));
+      }
+      case RELEASE_REPLICA -> {
+        replication().releaseReplica(payload(command, SourceRequest.class).replicaId());
+        yield null;
+      }
+      case REPLICATION_STATUS -> json(replication().replicationStatus());
+      case PROMOTE -> {
+        replication().promote();
+        yield null;
+      }
+      case FENCE -> {
+        replication().fence();
+        yield null;
+      }
+      case REPOINT -> {
+        replication().repoint(payload(command, ReplicaSetup.class));
+        yield null;
+      }
     };
   }
 
@@ -115,6 +138,7 @@ final class CommandDispatcher {
    */
   private JsonNode prepare(PrepareRequest request) {
     engine.initialize();
+    ReplicaSetup replicaOf = request.replicaOf();
     if (request.logArchive() != null) {
       backups.configureLogArchive(request.logArchive());
     }
@@ -124,6 +148,14 @@ final class CommandDispatcher {
       engine.stop();
       backups.restore(request.restore());
     }
+    if (replicaOf != null) {
+      // A replica's databases and users come from its source; it never writes its own.
+      engine.stop();
+      replication().configureReplica(replicaOf);
+      engine.start();
+      replication().startReplica(replicaOf);
+      return null;
+    }
     engine.start();
     for (DatabaseSpec database : request.databases()) {
       ignoringConflict(() -> engine.createDatabase(database), "database", database.name());
@@ -132,6 +164,13 @@ final class CommandDispatcher {
       ignoringConflict(() -> engine.createUser(user), "user", user.name());
     }
     return null;
+  }
+
+  private ReplicationEngine replication() {
+    if (engine instanceof ReplicationEngine replication) {
+      return replication;
+    }
+    throw EngineException.badRequest("This datastore does not support replication.");
   }
 
   private static void ignoringConflict(Runnable create, String what, String name) {

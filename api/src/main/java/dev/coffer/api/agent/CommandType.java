@@ -46,5 +46,20 @@ public enum CommandType {
    * ships everything archived so far, so that the archive reaches the present (point-in-time
    * recovery to "just now").
    */
-  FLUSH_LOG_ARCHIVE
+  FLUSH_LOG_ARCHIVE,
+  /**
+   * Payload {@link SourceRequest}; result {@code Map<String, String>} of positions the replica
+   * needs.
+   */
+  PREPARE_SOURCE,
+  /** Payload {@link SourceRequest} (replica id only): the source forgets a replica. */
+  RELEASE_REPLICA,
+  /** No payload; result {@link ReplicationStatus}. */
+  REPLICATION_STATUS,
+  /** No payload: stop replicating and accept writes. */
+  PROMOTE,
+  /** No payload: refuse writes and replicate from nobody until {@link #REPOINT}. */
+  FENCE,
+  /** Payload {@link ReplicaSetup}: become a replica of another source. */
+  REPOINT
 }

@@ -7,15 +7,25 @@ package dev.coffer.api.agent;
  * @param message human-readable detail, for example why the engine is down; never a secret
  * @param logArchivedUntil for engines that archive their change log: every change made before this
  *     instant (ISO-8601) is in the backup store, so it is the latest restorable time; else null
+ * @param replication for engines that replicate, their role, lag and position; else null
  */
 public record Heartbeat(
-    EngineStatus status, long volumeUsedBytes, String message, String logArchivedUntil) {
+    EngineStatus status,
+    long volumeUsedBytes,
+    String message,
+    String logArchivedUntil,
+    ReplicationStatus replication) {
   public Heartbeat(EngineStatus status, long volumeUsedBytes, String message) {
-    this(status, volumeUsedBytes, message, null);
+    this(status, volumeUsedBytes, message, null, null);
   }
 
   /** The same heartbeat with the log archive's position. */
   public Heartbeat withLogArchivedUntil(String instant) {
-    return new Heartbeat(status, volumeUsedBytes, message, instant);
+    return new Heartbeat(status, volumeUsedBytes, message, instant, replication);
+  }
+
+  /** The same heartbeat with the engine's replication state. */
+  public Heartbeat withReplication(ReplicationStatus state) {
+    return new Heartbeat(status, volumeUsedBytes, message, logArchivedUntil, state);
   }
 }

@@ -8,19 +8,30 @@ import java.util.List;
  *
  * @param logArchive where this instance archives its change log, for engines with point-in-time
  *     recovery; else null
+ * @param replicaOf for a new replica: its source; the instance then creates no databases or users
+ *     of its own (they replicate from the source); else null
  */
 public record PrepareRequest(
     List<DatabaseSpec> databases,
     List<UserSpec> users,
     RestoreRequest restore,
-    LogArchive logArchive) {
+    LogArchive logArchive,
+    ReplicaSetup replicaOf) {
   public PrepareRequest(List<DatabaseSpec> databases, List<UserSpec> users) {
-    this(databases, users, null, null);
+    this(databases, users, null, null, null);
+  }
+
+  public PrepareRequest(
+      List<DatabaseSpec> databases,
+      List<UserSpec> users,
+      RestoreRequest restore,
+      LogArchive logArchive) {
+    this(databases, users, restore, logArchive, null);
   }
 
   public PrepareRequest(
       List<DatabaseSpec> databases, List<UserSpec> users, RestoreRequest restore) {
-    this(databases, users, restore, null);
+    this(databases, users, restore, null, null);
   }
 
   public PrepareRequest {

@@ -11,19 +11,24 @@ import java.util.Map;
  * @param credentials the replication account on the source
  * @param positions engine positions to start from, such as a backup manifest's binlog GTID; may be
  *     empty
+ * @param synchronous whether the set commits synchronously (MariaDB semi-synchronous replication,
+ *     PostgreSQL synchronous standbys); an engine that cannot ignores it. The engine remembers it,
+ *     so that a replica promoted later serves its own replicas the same way.
  */
 public record ReplicaSetup(
     String sourceId,
     String sourceHost,
     int sourcePort,
     ReplicationCredentials credentials,
-    Map<String, String> positions) {
+    Map<String, String> positions,
+    boolean synchronous) {
   public ReplicaSetup {
     positions = positions == null ? Map.of() : Map.copyOf(positions);
   }
 
   @Override
   public String toString() {
-    return "ReplicaSetup[source=%s %s:%d]".formatted(sourceId, sourceHost, sourcePort);
+    return "ReplicaSetup[source=%s %s:%d synchronous=%s]"
+        .formatted(sourceId, sourceHost, sourcePort, synchronous);
   }
 }
