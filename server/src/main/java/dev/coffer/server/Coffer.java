@@ -37,6 +37,7 @@ import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.IdentityRoutes;
 import dev.coffer.server.identity.IdentityService;
 import dev.coffer.server.identity.JdbiIdentityRepository;
+import dev.coffer.server.instances.InstancePlacement;
 import dev.coffer.server.instances.InstanceRepository;
 import dev.coffer.server.instances.InstanceRoutes;
 import dev.coffer.server.instances.InstanceService;
@@ -44,6 +45,12 @@ import dev.coffer.server.instances.InstanceTaskHandlers;
 import dev.coffer.server.instances.JdbiInstanceRepository;
 import dev.coffer.server.instances.Quotas;
 import dev.coffer.server.instances.Reconciler;
+import dev.coffer.server.replication.FailoverMonitor;
+import dev.coffer.server.replication.JdbiReplicationRepository;
+import dev.coffer.server.replication.PrimaryEndpoints;
+import dev.coffer.server.replication.ReplicationRoutes;
+import dev.coffer.server.replication.ReplicationService;
+import dev.coffer.server.replication.ReplicationTaskHandlers;
 import dev.coffer.server.store.StateStore;
 import dev.coffer.server.tasks.JdbiTaskRepository;
 import dev.coffer.server.tasks.TaskRunner;
@@ -54,6 +61,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +79,8 @@ public final class Coffer implements AutoCloseable {
   private final BackupVault vault;
   private final BackupScheduler scheduler;
   private final StaleUploadSweeper sweeper;
+  private final PrimaryEndpoints endpoints;
+  private final FailoverMonitor failover;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -102,12 +112,14 @@ public final class Coffer implements AutoCloseable {
     JdbiTaskRepository taskRepository = new JdbiTaskRepository(store.jdbi());
     JdbiBackupRepository backupRepository = new JdbiBackupRepository(store.jdbi());
     JdbiLogArchiveRepository logArchiveRepository = new JdbiLogArchiveRepository(store.jdbi());
+    JdbiReplicationRepository replicationRepository = new JdbiReplicationRepository(store.jdbi());
     AgentGateway agents =
         new AgentGateway(
             new JdbiCommandRepository(store.jdbi()),
             instances,
             json,
-            logArchiveRepository::advance);
+            logArchiveRepository::advance,
+            (id, status) -> replicationRepository.recordStatus(id, status, Instant.now()));
     int port = config.port() == 0 ? freePort() : config.port();
     String controlPlaneUrl =
         "http://" + (config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind()) + ":" + port;
@@ -149,6 +161,28 @@ public final class Coffer implements AutoCloseable {
     BackupService backups =
         new BackupService(
             backupRepository, service, vault, tasks, json, strategies, logArchives::prune);
+    endpoints =
+        new PrimaryEndpoints(
+            config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind(),
+            replicationRepository,
+            instances);
+    ReplicationService replication =
+        new ReplicationService(
+            replicationRepository, instances, service, tasks, vault, json, endpoints);
+    ReplicationTaskHandlers replicationTasks =
+        new ReplicationTaskHandlers(
+            replicationRepository,
+            replication,
+            instances,
+            new InstancePlacement(instances, service, compute, agents),
+            agents,
+            backups,
+            compute,
+            endpoints,
+            tasks,
+            json);
+    tasks.register(replicationTasks.all());
+    failover = new FailoverMonitor(replicationRepository, replication, instances);
     tasks.register(
         new InstanceTaskHandlers(
                 instances,
@@ -157,7 +191,10 @@ public final class Coffer implements AutoCloseable {
                 agents,
                 json,
                 logArchives::beforeDelete,
-                logArchives::prune)
+                id -> {
+                  replicationTasks.forget(id);
+                  logArchives.prune(id);
+                })
             .all());
     tasks.register(
         List.of(
@@ -166,7 +203,9 @@ public final class Coffer implements AutoCloseable {
     JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
     scheduler = new BackupScheduler(schedules, backups, instances);
     sweeper = new StaleUploadSweeper(vault, config.staleUploadAge());
-    reconciler = new Reconciler(instances, service, taskRepository, tasks, compute, agents);
+    reconciler =
+        new Reconciler(
+            instances, service, taskRepository, tasks, compute, agents, failover::holdsRestart);
     api =
         new ApiServer(
             json,
@@ -175,7 +214,8 @@ public final class Coffer implements AutoCloseable {
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
                 new FlavorRoutes(flavors)::register,
-                new InstanceRoutes(service, backups, logArchives)::register,
+                new InstanceRoutes(service, backups, logArchives, replication)::register,
+                new ReplicationRoutes(replication)::register,
                 new BackupRoutes(backups, service, datastores)::register,
                 new BackupStrategyRoutes(strategies, service, vault)::register,
                 new BackupKeyRoutes(new BackupKeys(vault, backupRepository, logArchiveRepository))
@@ -189,6 +229,8 @@ public final class Coffer implements AutoCloseable {
     reconciler.start(Duration.ofSeconds(5));
     scheduler.start(Duration.ofSeconds(1));
     sweeper.start(Duration.ofHours(1));
+    endpoints.openAll();
+    failover.start(Duration.ofSeconds(1));
   }
 
   public static Coffer start(ServerConfig config) {
@@ -234,6 +276,8 @@ public final class Coffer implements AutoCloseable {
   /** Stops the control plane; instances keep running (their agents reconnect on next start). */
   @Override
   public void close() {
+    failover.close();
+    endpoints.close();
     sweeper.close();
     scheduler.close();
     reconciler.close();

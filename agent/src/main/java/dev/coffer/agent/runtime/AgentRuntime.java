@@ -37,7 +37,7 @@ import org.slf4j.MDC;
 public final class AgentRuntime {
   private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
-  static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(2);
+  static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
 
   /** How often finished log files are looked for in the spool and shipped to the store. */
   static final Duration LOG_SHIPPING_INTERVAL = Duration.ofSeconds(2);

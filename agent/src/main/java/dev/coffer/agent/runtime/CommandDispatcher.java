@@ -16,6 +16,7 @@ import dev.coffer.api.agent.PrepareRequest;
 import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.RootRequest;
 import dev.coffer.api.agent.RootStatus;
+import dev.coffer.api.agent.SourceReady;
 import dev.coffer.api.agent.SourceRequest;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
@@ -110,7 +111,11 @@ final class CommandDispatcher {
       case CHECK_DATA -> json(backups.checkData());
       case FLUSH_LOG_ARCHIVE -> json(backups.flushLogArchive());
       case PREPARE_SOURCE -> {
-        yield json(replication().prepareSource(payload(command, SourceRequest.class)));
+        ReplicationEngine replication = replication();
+        yield json(
+            new SourceReady(
+                replication.prepareSource(payload(command, SourceRequest.class)),
+                replication.seedsFromBackup()));
       }
       case RELEASE_REPLICA -> {
         replication().releaseReplica(payload(command, SourceRequest.class).replicaId());

@@ -8,6 +8,7 @@ import dev.coffer.api.agent.AgentCommand;
 import dev.coffer.api.agent.CommandResult;
 import dev.coffer.api.agent.CommandType;
 import dev.coffer.api.agent.Heartbeat;
+import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.identity.PasswordHasher;
 import dev.coffer.server.instances.Instance;
@@ -37,6 +38,7 @@ public final class AgentGateway {
   private final InstanceRepository instances;
   private final ObjectMapper json;
   private final BiConsumer<String, Instant> logArchived;
+  private final BiConsumer<String, ReplicationStatus> replicationReported;
   private final Object signal = new Object();
 
   /**
@@ -51,16 +53,19 @@ public final class AgentGateway {
 
   /**
    * @param logArchived told when an agent reports how far its instance's log archive reaches
+   * @param replicationReported told the replication role, lag and progress an agent reports
    */
   public AgentGateway(
       CommandRepository commands,
       InstanceRepository instances,
       ObjectMapper json,
-      BiConsumer<String, Instant> logArchived) {
+      BiConsumer<String, Instant> logArchived,
+      BiConsumer<String, ReplicationStatus> replicationReported) {
     this.commands = commands;
     this.instances = instances;
     this.json = json;
     this.logArchived = logArchived;
+    this.replicationReported = replicationReported;
   }
 
   /** Queues a command under a stable id (no-op if it exists) and wakes the agent's poll. */
@@ -205,6 +210,9 @@ public final class AgentGateway {
       } catch (DateTimeParseException e) {
         log.warn("event=bad_heartbeat instance={} field=logArchivedUntil", instanceId);
       }
+    }
+    if (heartbeat.replication() != null) {
+      replicationReported.accept(instanceId, heartbeat.replication());
     }
   }
 

@@ -17,6 +17,8 @@ import dev.coffer.server.http.Links;
 import dev.coffer.server.http.Wire;
 import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.Principal;
+import dev.coffer.server.replication.ReplicaMember;
+import dev.coffer.server.replication.ReplicationService;
 import dev.coffer.server.users.GuestNames;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -34,11 +36,17 @@ public final class InstanceRoutes {
   private final InstanceService service;
   private final BackupService backups;
   private final LogArchives logArchives;
+  private final ReplicationService replication;
 
-  public InstanceRoutes(InstanceService service, BackupService backups, LogArchives logArchives) {
+  public InstanceRoutes(
+      InstanceService service,
+      BackupService backups,
+      LogArchives logArchives,
+      ReplicationService replication) {
     this.service = service;
     this.backups = backups;
     this.logArchives = logArchives;
+    this.replication = replication;
   }
 
   public void register(Javalin app) {
@@ -55,7 +63,12 @@ public final class InstanceRoutes {
   private void create(Context ctx) {
     Principal principal = Authentication.principal(ctx);
     Fields body = Fields.body(ctx, "instance");
-    for (String unsupported : List.of("replica_of", "configuration", "locality", "modules")) {
+    if (body.has("replica_of") && !body.isNull("replica_of")) {
+      Instance replica = replication.createReplicas(principal, body);
+      ctx.status(200).json(Map.of("instance", view(ctx, replica, true)));
+      return;
+    }
+    for (String unsupported : List.of("configuration", "locality", "modules")) {
       if (body.has(unsupported) && !body.isNull(unsupported)) {
         throw Fields.invalid(body.at(unsupported), "is not supported by this Coffer yet");
       }
@@ -271,6 +284,12 @@ public final class InstanceRoutes {
     if (others.size() > 1) {
       throw new ApiException.BadRequest("Only one attribute (except 'name') is allowed to update.");
     }
+    if (others.contains("replica_of") || others.contains("slave_of")) {
+      // Trove: the key's presence (usually with null) detaches the replica.
+      replication.detach(principal, id);
+      ctx.status(202);
+      return;
+    }
     for (String other : others) {
       if (!other.equals("access")) {
         throw Fields.invalid(body.at(other), "cannot be updated by this Coffer yet");
@@ -292,7 +311,9 @@ public final class InstanceRoutes {
   }
 
   private void delete(Context ctx) {
-    service.delete(Authentication.principal(ctx), ctx.pathParam("id"));
+    Principal principal = Authentication.principal(ctx);
+    replication.checkDeletable(service.get(principal, ctx.pathParam("id")));
+    service.delete(principal, ctx.pathParam("id"));
     ctx.status(202);
   }
 
@@ -309,12 +330,67 @@ public final class InstanceRoutes {
     }
     switch (keys.get(0)) {
       case "restart" -> service.restart(principal, id);
-      case "resize", "promote_to_replica_source", "eject_replica_source", "reset_status" ->
+      case "promote_to_replica_source" -> replication.promote(principal, id);
+      case "eject_replica_source" -> replication.eject(principal, id);
+      case "resize", "reset_status" ->
           throw new ApiException.BadRequest(
               "The '" + keys.get(0) + "' action is not supported by this Coffer yet.");
       default -> throw new ApiException.BadRequest("Action " + keys.get(0) + " not supported.");
     }
     ctx.status(202);
+  }
+
+  /**
+   * Trove's {@code replica_of} and {@code replicas} links, and (native, in show) the engine's role,
+   * lag and the set's stable primary endpoint.
+   */
+  private void replicationView(Context ctx, Instance i, boolean detailed, Map<String, Object> m) {
+    Optional<ReplicaMember> member = replication.member(i.id());
+    if (member.isEmpty()) {
+      return;
+    }
+    String project = i.projectId();
+    if (member.get().replicaOf() != null) {
+      m.put(
+          "replica_of",
+          Map.of(
+              "id",
+              member.get().replicaOf(),
+              "links",
+              Links.of(ctx, project, "instances/" + member.get().replicaOf())));
+    }
+    List<ReplicaMember> members = replication.members(member.get().setId());
+    List<Map<String, Object>> replicas = new ArrayList<>();
+    for (ReplicaMember r : members) {
+      if (i.id().equals(r.replicaOf())) {
+        replicas.add(
+            Map.of(
+                "id",
+                r.instanceId(),
+                "links",
+                Links.of(ctx, project, "instances/" + r.instanceId())));
+      }
+    }
+    if (!replicas.isEmpty()) {
+      m.put("replicas", replicas);
+    }
+    if (!detailed) {
+      return;
+    }
+    Map<String, Object> state = new LinkedHashMap<>();
+    state.put("set_id", member.get().setId());
+    state.put("role", member.get().role() == null ? null : member.get().role().toLowerCase());
+    state.put("connected", member.get().connected());
+    state.put("lag_seconds", member.get().lagSeconds());
+    state.put("position", member.get().position());
+    state.put(
+        "reported",
+        member.get().reportedAt() == null ? null : Wire.time(member.get().reportedAt()));
+    state.put("pending_rejoin", member.get().needsRejoin());
+    replication
+        .endpoint(member.get().setId())
+        .ifPresent(e -> state.put("primary_endpoint", Map.of("host", e.host(), "port", e.port())));
+    m.put("replication", state);
   }
 
   Map<String, Object> view(Context ctx, Instance i, boolean detailed) {
@@ -369,6 +445,7 @@ public final class InstanceRoutes {
               .replace("{host}", i.address())
               .replace("{port}", Integer.toString(i.port())));
     }
+    replicationView(ctx, i, detailed, m);
     if (i.faultMessage() != null) {
       Map<String, Object> fault = new LinkedHashMap<>();
       fault.put("message", i.faultMessage());

@@ -74,7 +74,16 @@ public final class InstanceService {
   }
 
   /** Accepts a create: the row and its durable task exist when this returns. */
-  public synchronized Instance create(Principal principal, CreateRequest request) {
+  public Instance create(Principal principal, CreateRequest request) {
+    return create(principal, request, TaskType.CREATE_INSTANCE, write(request.initial()));
+  }
+
+  /**
+   * Accepts a create whose provisioning is done by another task type (for example a replica's),
+   * with that task's payload.
+   */
+  public synchronized Instance create(
+      Principal principal, CreateRequest request, TaskType taskType, String payload) {
     if (request.volumeSize() > quotas.maxVolumeSizeGb()) {
       throw new ApiException.OverLimit(
           "Volume 'size' cannot exceed maximum of "
@@ -122,12 +131,7 @@ public final class InstanceService {
                 now,
                 now,
                 null));
-    tasks.submit(
-        Task.create(
-            UUID.randomUUID().toString(),
-            TaskType.CREATE_INSTANCE,
-            created.id(),
-            write(request.initial())));
+    tasks.submit(Task.create(UUID.randomUUID().toString(), taskType, created.id(), payload));
     log.info(
         "event=instance_create_accepted instance={} project={} datastore={} version={} flavor={} volume_gb={}",
         created.id(),

@@ -6,8 +6,6 @@ import dev.coffer.api.agent.CommandType;
 import dev.coffer.api.agent.PrepareRequest;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.compute.ComputeDriver;
-import dev.coffer.server.compute.Placement;
-import dev.coffer.server.identity.PasswordHasher;
 import dev.coffer.server.tasks.PermanentFailure;
 import dev.coffer.server.tasks.Task;
 import dev.coffer.server.tasks.TaskHandler;
@@ -65,15 +63,8 @@ public final class InstanceTaskHandlers {
     return instances.find(task.instanceId());
   }
 
-  /** Places the instance (or finds it placed) and makes sure its agent runs. */
   private Instance place(Instance instance) {
-    Placement placement = compute.ensureRunning(service.launch(instance));
-    instances.setPlacement(
-        instance.id(), placement.port(), PasswordHasher.sha256(placement.agentSecret()));
-    if (placement.agentStarted()) {
-      agents.requeueUnanswered(instance.id());
-    }
-    return instances.find(instance.id()).orElse(instance);
+    return new InstancePlacement(instances, service, compute, agents).place(instance);
   }
 
   private CommandResult awaitUntilDeadline(Task task, String commandId) throws TimeoutException {

@@ -14,13 +14,14 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Makes what runs match what the state store believes, at start-up and every few seconds: restarts
- * dead agents of live instances, removes anything on the compute that belongs to no live instance,
- * and settles instances whose operation was lost.
+ * dead agents of live instances (except those whose fate failover decides), removes anything on the
+ * compute that belongs to no live instance, and settles instances whose operation was lost.
  */
 public final class Reconciler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
@@ -32,6 +33,7 @@ public final class Reconciler implements AutoCloseable {
   private final TaskRunner tasks;
   private final ComputeDriver compute;
   private final AgentGateway agents;
+  private final Predicate<String> restartHeld;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "reconciler"));
 
@@ -41,13 +43,15 @@ public final class Reconciler implements AutoCloseable {
       TaskRepository taskRepository,
       TaskRunner tasks,
       ComputeDriver compute,
-      AgentGateway agents) {
+      AgentGateway agents,
+      Predicate<String> restartHeld) {
     this.instances = instances;
     this.service = service;
     this.taskRepository = taskRepository;
     this.tasks = tasks;
     this.compute = compute;
     this.agents = agents;
+    this.restartHeld = restartHeld;
   }
 
   public void start(Duration every) {
@@ -74,6 +78,7 @@ public final class Reconciler implements AutoCloseable {
         case NONE -> {
           if (instance.port() != null
               && !compute.isAgentRunning(instance.id())
+              && !restartHeld.test(instance.id())
               && instances
                   .find(instance.id())
                   .map(i -> i.task() == TaskStatus.NONE)

@@ -32,6 +32,12 @@ public final class StatusRules {
         return "REBOOT";
       case DELETING:
         return "SHUTDOWN";
+      case PROMOTING:
+        return "PROMOTE";
+      case EJECTING:
+        return "EJECT";
+      case DETACHING:
+        return "DETACH";
       default:
         break;
     }

@@ -9,9 +9,14 @@ public enum TaskStatus {
   BUILDING(false),
   REBOOTING(false),
   DELETING(false),
+  PROMOTING(false),
+  EJECTING(false),
+  DETACHING(false),
   BUILDING_ERROR(true),
   REBOOTING_ERROR(true),
-  DELETING_ERROR(true);
+  DELETING_ERROR(true),
+  PROMOTION_ERROR(true),
+  EJECTION_ERROR(true);
 
   private final boolean error;
 

@@ -8,7 +8,12 @@ public enum TaskType {
   DELETE_INSTANCE(10, Duration.ofMinutes(10)),
   RESTART_INSTANCE(3, Duration.ofMinutes(5)),
   BACKUP_INSTANCE(1, Duration.ofHours(6)),
-  VERIFY_BACKUP(1, Duration.ofHours(6));
+  VERIFY_BACKUP(1, Duration.ofHours(6)),
+  CREATE_REPLICA(5, Duration.ofHours(6)),
+  SWITCHOVER(3, Duration.ofMinutes(5)),
+  FAILOVER(5, Duration.ofMinutes(5)),
+  DETACH_REPLICA(5, Duration.ofMinutes(10)),
+  REJOIN(100, Duration.ofHours(24));
 
   private final int maxAttempts;
   private final Duration timeout;
