@@ -351,7 +351,28 @@ final class InstanceCommands extends Cli.Group {
         .field("allowed_cidrs", Cli.joined(access.path("allowed_cidrs"), null))
         .field("created", instance.path("created").asText(""))
         .field("updated", instance.path("updated").asText(""))
+        .field("replica_of", instance.path("replica_of").path("id").asText(""))
+        .field("replicas", replicaIds(instance.path("replicas")))
+        .field("replication_role", instance.path("replication").path("role").asText(""))
+        .field(
+            "replication_lag",
+            instance.path("replication").path("lag_seconds").isNumber()
+                ? instance.path("replication").path("lag_seconds").asText() + " s"
+                : null)
+        .field(
+            "primary_endpoint",
+            instance.path("replication").path("primary_endpoint").hasNonNull("host")
+                ? instance.at("/replication/primary_endpoint/host").asText()
+                    + ":"
+                    + instance.at("/replication/primary_endpoint/port").asText()
+                : null)
         .field("fault", instance.path("fault").path("message").asText(""))
         .print(out);
+  }
+
+  private static String replicaIds(JsonNode replicas) {
+    List<String> ids = new ArrayList<>();
+    replicas.forEach(r -> ids.add(r.path("id").asText()));
+    return ids.isEmpty() ? null : String.join(", ", ids);
   }
 }

@@ -72,6 +72,35 @@ final class Waiter {
     }
   }
 
+  /**
+   * Returns the replication set (as {@code GET /instances/{id}/replication}) once its primary is no
+   * longer {@code oldPrimary} and no member is in a task; shows the first member's status.
+   */
+  JsonNode untilPrimaryChanged(String memberId, String oldPrimary, String label) {
+    long started = System.nanoTime();
+    try (StatusDisplay display = display(label)) {
+      while (true) {
+        JsonNode set =
+            api.get("/instances/" + ApiClient.segment(memberId) + "/replication")
+                .path("replication");
+        String status =
+            api.get("/instances/" + ApiClient.segment(memberId))
+                .path("instance")
+                .path("status")
+                .asText("UNKNOWN");
+        display.show(status, elapsed(started));
+        if (!set.path("primary").asText().equals(oldPrimary) && status.equals("ACTIVE")) {
+          return set;
+        }
+        if (status.equals("ERROR")) {
+          throw failed(
+              label, api.get("/instances/" + ApiClient.segment(memberId)).path("instance"));
+        }
+        pause(started, label, status, "coffer replica list " + label);
+      }
+    }
+  }
+
   /** Returns once {@code GET /instances/{id}} answers 404. */
   void untilGone(String id, String label) {
     long started = System.nanoTime();
