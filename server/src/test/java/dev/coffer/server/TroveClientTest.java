@@ -156,6 +156,79 @@ class TroveClientTest {
   }
 
   @Test
+  void theOpenstackDatabaseClientCreatesPromotesEjectsAndDetachesReplicas() throws Exception {
+    ok(
+        "database",
+        "instance",
+        "create",
+        "trove-primary",
+        "--flavor",
+        "m1.tiny",
+        "--size",
+        "1",
+        "--datastore",
+        "mariadb",
+        "--databases",
+        "appdb",
+        "--users",
+        "app:Secret-1");
+    String primary =
+        ok("database", "instance", "show", "trove-primary", "-f", "value", "-c", "id").strip();
+    awaitStatus(primary, "ACTIVE");
+    ok("database", "instance", "create", "trove-replica", "--replica-of", "trove-primary");
+    String replica =
+        ok("database", "instance", "show", "trove-replica", "-f", "value", "-c", "id").strip();
+    awaitStatus(replica, "ACTIVE");
+    assertThat(ok("database", "instance", "show", "trove-replica")).contains(primary);
+    assertThat(ok("database", "instance", "show", "trove-primary")).contains(replica);
+
+    ok("database", "instance", "promote", "trove-replica");
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              assertThat(status(replica)).isEqualTo("ACTIVE");
+              assertThat(status(primary)).isEqualTo("ACTIVE");
+              assertThat(
+                      coffer
+                          .get(coffer.v1("/instances/" + primary))
+                          .body()
+                          .at("/instance/replica_of/id")
+                          .asText())
+                  .isEqualTo(replica);
+            });
+
+    // The new primary answers heartbeats, so Trove's rule refuses an eject.
+    Result eject = openstack("database", "instance", "eject", "trove-replica");
+    assertThat(eject.exit()).isNotZero();
+    assertThat(eject.out()).contains("cannot be ejected as it has a current heartbeat");
+
+    ok("database", "instance", "detach", "trove-primary");
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () ->
+                assertThat(coffer.get(coffer.v1("/instances/" + primary)).body().at("/instance"))
+                    .matches(
+                        i -> !i.has("replica_of") && i.path("status").asText().equals("ACTIVE")));
+    ok("database", "instance", "delete", "trove-replica");
+    ok("database", "instance", "delete", "trove-primary");
+  }
+
+  private static String status(String id) throws Exception {
+    return ok("database", "instance", "show", id, "-f", "value", "-c", "status").strip();
+  }
+
+  private static void awaitStatus(String id, String expected) {
+    await()
+        .atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> status(id).equals(expected));
+  }
+
+  @Test
   void theOpenstackDatabaseClientManagesBackupStrategies() throws Exception {
     var created =
         coffer.post(
