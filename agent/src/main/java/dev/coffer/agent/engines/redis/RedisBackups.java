@@ -335,8 +335,8 @@ final class RedisBackups {
   /**
    * The ACL file to install: THIS instance's {@code default} (off) and {@code os_admin} (with this
    * instance's password hash), then every other user of the backup. The backup's own {@code
-   * default} and {@code os_admin}, if any, are dropped: a restore must never hand the agent's
-   * account to the source's password, nor open the password-less default user.
+   * default}, {@code os_admin} and {@code os_repl}, if any, are dropped: a restore must never hand
+   * the agent's accounts to the source's passwords, nor open the password-less default user.
    */
   static String restoredAcl(String backupAcl, String adminPassword) {
     StringBuilder acl = new StringBuilder(RedisFiles.initialAcl(ADMIN_USER, adminPassword));
@@ -352,7 +352,9 @@ final class RedisBackups {
             "redis restore: the backup's users.acl holds a non-user line");
       }
       String name = user.group(1);
-      if ("default".equals(name) || ADMIN_USER.equals(name)) {
+      if ("default".equals(name)
+          || ADMIN_USER.equals(name)
+          || RedisEngineFactory.REPLICATION_USER.equals(name)) {
         continue;
       }
       if (RedisEngineFactory.USER_NAMES.violation(name).isPresent()) {

@@ -9,12 +9,16 @@ import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.ReplicaSetup;
+import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.api.agent.RootCredentials;
+import dev.coffer.api.agent.SourceRequest;
 import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
@@ -47,9 +51,10 @@ import redis.clients.jedis.resps.AccessControlUser;
  * One redis-server process. The agent manages it as {@code os_admin}, an ACL user with every
  * permission; clients' users may touch any key but run no admin or dangerous command. Every ACL
  * change is followed by {@code ACL SAVE} so users survive a restart. Backups are full RDB snapshots
- * with the users beside them (see {@link RedisBackups}).
+ * with the users beside them (see {@link RedisBackups}). Replication is {@code REPLICAOF}, with the
+ * role kept in a file {@code redis.conf} includes (see {@link RedisReplication}).
  */
-final class RedisEngine implements Engine, BackupEngine {
+final class RedisEngine implements Engine, BackupEngine, ReplicationEngine {
   private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
 
   private static final Duration START_DEADLINE = Duration.ofSeconds(30);
@@ -67,6 +72,7 @@ final class RedisEngine implements Engine, BackupEngine {
   private final DatastoreDescriptor descriptor;
   private final RedisFiles files;
   private final RedisBackups backups;
+  private final RedisReplication replication;
 
   RedisEngine(EngineContext context, DatastoreDescriptor descriptor) {
     this.context = context;
@@ -78,6 +84,11 @@ final class RedisEngine implements Engine, BackupEngine {
             context.dataDir(),
             () -> connect(ADMIN_USER, adminPassword(), ADMIN_TIMEOUT_MILLIS),
             this::adminPassword);
+    this.replication =
+        new RedisReplication(
+            files,
+            timeoutMillis -> connect(ADMIN_USER, adminPassword(), timeoutMillis),
+            () -> OsProcesses.ownedDirectories(context.runAsUser(), context.dataDir()));
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -88,6 +99,7 @@ final class RedisEngine implements Engine, BackupEngine {
         context.runAsUser(), context.dataDir(), context.runDir(), context.logDir());
     String adminPassword = adminPassword();
     files.writeConfig(context);
+    replication.initialize();
     if (!Files.exists(files.aclFile())) {
       files.writeInitialAcl(ADMIN_USER, adminPassword);
       log.info("redis initialised dir={}", context.instanceDir());
@@ -109,6 +121,7 @@ final class RedisEngine implements Engine, BackupEngine {
     if (!Files.exists(files.config()) || !Files.exists(files.aclFile())) {
       throw EngineException.failure("redis is not initialised in " + context.instanceDir());
     }
+    replication.initialize(); // redis.conf includes it: an instance from before replication
     try {
       Files.deleteIfExists(files.pidFile());
     } catch (IOException e) {
@@ -404,6 +417,59 @@ final class RedisEngine implements Engine, BackupEngine {
       throw EngineException.conflict("redis-server is running; stop it before a restore.");
     }
     backups.restore(chain.get(0));
+  }
+
+  // ---- replication --------------------------------------------------------------------------
+
+  @Override
+  public Map<String, String> prepareSource(SourceRequest request) {
+    // Redis has no synchronous replication: request.synchronous() is ignored.
+    return replication.prepareSource(request.credentials());
+  }
+
+  /** Redis keeps nothing per replica on its source (no slots): nothing to forget. */
+  @Override
+  public void releaseReplica(String replicaId) {
+    log.info("redis replica released replica={}", replicaId);
+  }
+
+  /** A replica starts empty and receives everything over the link (a full sync). */
+  @Override
+  public boolean seedsFromBackup() {
+    return false;
+  }
+
+  @Override
+  public synchronized void configureReplica(ReplicaSetup setup) {
+    if (pid().isPresent()) {
+      throw EngineException.conflict("redis-server is running; stop it before configuring it.");
+    }
+    replication.configureReplica(setup);
+  }
+
+  @Override
+  public synchronized void startReplica(ReplicaSetup setup) {
+    replication.follow(setup);
+  }
+
+  @Override
+  public ReplicationStatus replicationStatus() {
+    return replication.status();
+  }
+
+  @Override
+  public synchronized void promote() {
+    replication.promote();
+  }
+
+  @Override
+  public synchronized void fence() {
+    replication.fence();
+  }
+
+  @Override
+  public synchronized void repoint(ReplicaSetup setup) {
+    replication.follow(setup);
   }
 
   // ---- what Redis does not have -------------------------------------------------------------

@@ -19,13 +19,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Redis 7: users through ACLs, root as an ACL user with every permission. Redis has no named
- * databases, so neither databases nor per-database access are offered.
+ * Redis 7: users through ACLs, root as an ACL user with every permission, replication with {@code
+ * REPLICAOF} (see {@link RedisReplication}). Redis has no named databases, so neither databases nor
+ * per-database access are offered.
  */
 public final class RedisEngineFactory implements EngineFactory {
   static final String NAME = "redis";
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
+  static final String REPLICATION_USER = "os_repl";
 
   /**
    * ACL rules are space-separated tokens whose first character is an operator ({@code >}, {@code
@@ -45,11 +47,11 @@ public final class RedisEngineFactory implements EngineFactory {
       new DatastoreDescriptor(
           NAME,
           6379,
-          Set.of(Capability.USERS, Capability.ROOT, Capability.BACKUP),
+          Set.of(Capability.USERS, Capability.ROOT, Capability.BACKUP, Capability.REPLICATION),
           // Never used (no DATABASES capability); kept strict so that nothing can slip through.
           new NameRule(64, "[A-Za-z0-9_.-]+", "Redis has no named databases"),
           USER_NAMES,
-          Set.of("default", ADMIN_USER, ROOT_USER),
+          Set.of("default", ADMIN_USER, ROOT_USER, REPLICATION_USER),
           Set.of(),
           ROOT_USER,
           "redis-cli -h {host} -p {port} --user {user} --askpass");

@@ -24,6 +24,9 @@ import java.util.List;
  * @param consoleLog redis-server's stdout and stderr (errors before the log file is open)
  * @param rdbFile the RDB snapshot {@code BGSAVE} writes ({@code dbfilename} in {@code dir})
  * @param aofDir the multi-part append-only file: a base (an RDB), increments and a manifest
+ * @param replicationConfig the instance's replication role ({@code replicaof}, {@code masteruser},
+ *     {@code masterauth}), included at the end of {@link #config}; owner only, since it holds the
+ *     replication password (see {@link RedisReplication})
  */
 record RedisFiles(
     Path config,
@@ -32,7 +35,8 @@ record RedisFiles(
     Path logFile,
     Path consoleLog,
     Path rdbFile,
-    Path aofDir) {
+    Path aofDir,
+    Path replicationConfig) {
 
   static final String RDB_FILE_NAME = "dump.rdb";
   static final String AOF_DIR_NAME = "appendonlydir";
@@ -49,12 +53,18 @@ record RedisFiles(
         context.logDir().resolve("redis-server.log"),
         context.logDir().resolve("redis-server.out"),
         context.dataDir().resolve(RDB_FILE_NAME),
-        context.dataDir().resolve(AOF_DIR_NAME));
+        context.dataDir().resolve(AOF_DIR_NAME),
+        context.dataDir().resolve("replication.conf"));
   }
 
   /** About 75% of the flavor's RAM: the rest is for Redis' own overhead, forks and buffers. */
   static long maxMemoryMb(int memoryMb) {
     return Math.max(MIN_MAXMEMORY_MB, memoryMb * 3L / 4);
+  }
+
+  /** A sixteenth of the flavor's RAM, at least Redis' own default of 1 MB. */
+  static long replBacklogMb(int memoryMb) {
+    return Math.max(1, memoryMb / 16);
   }
 
   /** The configuration, fully derived from the context, so rewriting it is always safe. */
@@ -79,7 +89,15 @@ record RedisFiles(
             "maxmemory-policy noeviction",
             // With an ACL file, requirepass is ignored: every user, the admin too, lives there.
             "aclfile " + aclFile,
+            // Replication: a new replica gets the snapshot streamed at once, never through a file
+            // on the source; a replica refuses clients' writes; the backlog lets a replica that
+            // was briefly away (or a demoted primary) resume with a partial resync.
+            "repl-diskless-sync yes",
             "repl-diskless-sync-delay 0",
+            "replica-read-only yes",
+            "repl-backlog-size " + replBacklogMb(context.memoryMb()) + "mb",
+            // Last, so that the role written by the agent wins over anything above.
+            "include " + replicationConfig,
             ""));
   }
 
@@ -102,6 +120,14 @@ record RedisFiles(
 
   void writeInitialAcl(String adminUser, String adminPassword) {
     writeAcl(initialAcl(adminUser, adminPassword));
+  }
+
+  /**
+   * Replaces the replication role file (read by redis-server at its next start). Owner only: it may
+   * hold the replication password, which Redis can only read from its configuration.
+   */
+  void writeReplicationConfig(String text) {
+    writeAtomically(replicationConfig, text, "rw-------");
   }
 
   /** Replaces the ACL file (read by redis-server at its next start). */

@@ -104,7 +104,8 @@ class RedisBackupTest {
       try (Stream<Path> files = Files.list(target.context().dataDir())) {
         assertThat(files.map(p -> p.getFileName().toString()))
             .as("no scratch files are left in the data directory")
-            .containsExactlyInAnyOrder("users.acl", "dump.rdb", "appendonlydir");
+            .containsExactlyInAnyOrder(
+                "users.acl", "dump.rdb", "appendonlydir", "replication.conf");
       }
     }
   }

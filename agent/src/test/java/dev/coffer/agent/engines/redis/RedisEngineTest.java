@@ -67,14 +67,16 @@ class RedisEngineTest {
   }
 
   @Test
-  void theDescriptorOffersUsersAndRootButNoDatabases() {
+  void theDescriptorOffersUsersRootBackupAndReplicationButNoDatabases() {
     var descriptor = FACTORY.descriptor();
 
     assertThat(descriptor.name()).isEqualTo("redis");
     assertThat(descriptor.defaultPort()).isEqualTo(6379);
     assertThat(descriptor.capabilities())
-        .containsExactlyInAnyOrder(Capability.USERS, Capability.ROOT, Capability.BACKUP);
-    assertThat(descriptor.reservedUsers()).containsExactlyInAnyOrder("default", "os_admin", "root");
+        .containsExactlyInAnyOrder(
+            Capability.USERS, Capability.ROOT, Capability.BACKUP, Capability.REPLICATION);
+    assertThat(descriptor.reservedUsers())
+        .containsExactlyInAnyOrder("default", "os_admin", "root", "os_repl");
     assertThat(descriptor.rootUser()).isEqualTo("root");
   }
 
@@ -159,7 +161,7 @@ class RedisEngineTest {
 
   @Test
   void reservedUsersCannotBeCreatedChangedOrDeleted() {
-    for (String reserved : List.of("default", "os_admin", "root")) {
+    for (String reserved : List.of("default", "os_admin", "root", "os_repl")) {
       assertKind(
           ErrorKind.BAD_REQUEST,
           () -> engine.createUser(new UserSpec(reserved, "%", "pw", List.of())));
