@@ -206,6 +206,7 @@ final class MariaDbReplication {
     if (gtid != null && !dialect.isGtidSet(gtid)) {
       throw EngineException.badRequest("The position " + BACKUP_GTID + " is not a GTID set.");
     }
+    ReplicationState before = state();
     replicaState(setup).save(context.agentDir());
     writeConfig.run();
     withAdmin(
@@ -213,7 +214,7 @@ final class MariaDbReplication {
         c -> {
           setReadOnly(c, true);
           Optional<Map<String, String>> status = replicaStatus(c);
-          if (status.isPresent() && follows(status.get(), setup) && replicating(status.get())) {
+          if (alreadyFollowing(before, status, setup)) {
             return;
           }
           if (status.isEmpty() && gtid == null) {
@@ -261,7 +262,7 @@ final class MariaDbReplication {
             killClientConnections(c);
           }
           Optional<Map<String, String>> status = replicaStatus(c);
-          if (status.isPresent() && follows(status.get(), setup) && replicating(status.get())) {
+          if (alreadyFollowing(before, status, setup)) {
             return;
           }
           resetReplica(c, status);
@@ -495,6 +496,19 @@ final class MariaDbReplication {
       }
       return Optional.of(row);
     }
+  }
+
+  /**
+   * A re-sent command: the server already follows this source, both threads run, and semi-sync is
+   * as asked (the replica side takes effect only when its receiving thread connects).
+   */
+  private boolean alreadyFollowing(
+      ReplicationState before, Optional<Map<String, String>> status, ReplicaSetup setup) {
+    return before.replica()
+        && before.synchronous() == setup.synchronous()
+        && status.isPresent()
+        && follows(status.get(), setup)
+        && replicating(status.get());
   }
 
   private boolean follows(Map<String, String> status, ReplicaSetup setup) {
