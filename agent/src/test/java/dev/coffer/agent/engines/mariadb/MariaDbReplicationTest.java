@@ -303,6 +303,22 @@ class MariaDbReplicationTest {
     awaitRow(c, 701);
   }
 
+  @Test
+  @Order(8)
+  void aReplicaPromotedBeforeItAppliedAnythingNumbersOnFromItsBackup() throws Exception {
+    replication(a).prepareSource(new SourceRequest(credentials, "d", false));
+    ByteArrayOutputStream backup = new ByteArrayOutputStream();
+    BackupManifest manifest = ((BackupEngine) a.engine()).backup(Optional.empty(), backup);
+    long atBackup = new MariaDbDialect().progress(List.of(manifest.position().get("binlog_gtid")));
+    EngineFixture d = newFixture();
+    prepareReplica(d, manifest, backup.toByteArray(), setup(a, manifest));
+    assertThat(replication(d).replicationStatus().progress()).isEqualTo(atBackup);
+    // detached from the set (a promotion of a replica nobody else follows)
+    replication(d).promote();
+    insert(d, 800);
+    assertThat(replication(d).replicationStatus().progress()).isEqualTo(atBackup + 1);
+  }
+
   // ---- set-up, as the agent's PREPARE of a replica does it --------------------------------
 
   private EngineFixture newFixture() throws Exception {
