@@ -5,12 +5,16 @@ import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.ReplicaSetup;
+import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.api.agent.RootCredentials;
+import dev.coffer.api.agent.SourceRequest;
 import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
@@ -62,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * after the data-directory tool succeeded; anything else found there is the remains of an
  * interrupted initialisation and is replaced.
  */
-final class MariaDbEngine implements Engine, BackupEngine {
+final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine {
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String INITIALIZED_MARKER = ".coffer-initialized";
@@ -123,6 +127,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
   private final Optional<BinaryLogArchive> binaryLog;
   // one backup at a time per instance: they share the scratch directory
   private final Object backupLock = new Object();
+  private final MariaDbReplication replication;
 
   MariaDbEngine(EngineContext context, DatastoreDescriptor descriptor, SqlDialect dialect) {
     this.context = context;
@@ -134,6 +139,14 @@ final class MariaDbEngine implements Engine, BackupEngine {
         dialect.archivesBinaryLog()
             ? Optional.of(new BinaryLogArchive(context.dataDir(), binaryLogSpool(context)))
             : Optional.empty();
+    this.replication =
+        new MariaDbReplication(
+            context,
+            descriptor.name(),
+            dialect,
+            this::connectAdmin,
+            this::writeConfig,
+            () -> pid().isPresent());
   }
 
   /** Where closed binary log files wait to be shipped to the log archive. */
@@ -320,6 +333,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public void createDatabase(DatabaseSpec database) {
+    requirePrimary();
     String name = requireDatabase(database.name());
     String characterSet = blankToNull(database.characterSet());
     String collation = blankToNull(database.collate());
@@ -352,6 +366,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public void deleteDatabase(String name) {
+    requirePrimary();
     requireDatabase(name);
     withAdmin(
         "deleting database " + name,
@@ -411,6 +426,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public void createUser(UserSpec user) {
+    requirePrimary();
     UserRef ref = requireUser(user.ref(), "User create error");
     String password = requirePassword(user.password());
     List<String> databases = user.databases().stream().map(this::requireDatabase).toList();
@@ -452,6 +468,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public void deleteUser(UserRef user) {
+    requirePrimary();
     UserRef ref = requireUser(user, "User delete error");
     withAdmin(
         "deleting user " + ref.name(),
@@ -511,6 +528,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public void updateUser(UserUpdate update) {
+    requirePrimary();
     UserRef ref = requireUser(update.user(), "Error loading user");
     UserRef target =
         requireUser(
@@ -543,6 +561,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public void grantAccess(AccessChange change) {
+    requirePrimary();
     UserRef ref = requireUser(change.user(), "User access error");
     List<String> databases = change.databases().stream().map(this::requireDatabase).toList();
     withAdmin(
@@ -567,6 +586,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public void revokeAccess(AccessChange change) {
+    requirePrimary();
     UserRef ref = requireUser(change.user(), "User access error");
     List<String> databases = change.databases().stream().map(this::requireDatabase).toList();
     withAdmin(
@@ -595,6 +615,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
 
   @Override
   public RootCredentials enableRoot(Optional<String> password) {
+    requirePrimary();
     String secret = password.isPresent() ? requirePassword(password.get()) : Secrets.password(24);
     UserRef root = rootAccount();
     withAdmin(
@@ -607,6 +628,11 @@ final class MariaDbEngine implements Engine, BackupEngine {
           }
           try (Statement s = c.createStatement()) {
             s.execute(dialect.grantSuperuser(root));
+            // root must not write through read-only once this server is a replica or fenced
+            Optional<String> deny = dialect.denyReadOnlyBypass(root);
+            if (deny.isPresent()) {
+              s.execute(deny.get());
+            }
           }
           return null;
         });
@@ -617,6 +643,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
   /** Drops {@code root@'%'}; does nothing if it is absent (the control plane keeps the history). */
   @Override
   public void disableRoot() {
+    requirePrimary();
     UserRef root = rootAccount();
     withAdmin(
         "disabling root",
@@ -1341,6 +1368,62 @@ final class MariaDbEngine implements Engine, BackupEngine {
     }
   }
 
+  // ---- replication -----------------------------------------------------------------------
+
+  @Override
+  public Map<String, String> prepareSource(SourceRequest request) {
+    return replication.prepareSource(request);
+  }
+
+  @Override
+  public void releaseReplica(String replicaId) {
+    replication.releaseReplica(replicaId);
+  }
+
+  @Override
+  public synchronized void configureReplica(ReplicaSetup setup) {
+    replication.configureReplica(setup);
+  }
+
+  @Override
+  public synchronized void startReplica(ReplicaSetup setup) {
+    replication.startReplica(setup);
+  }
+
+  @Override
+  public ReplicationStatus replicationStatus() {
+    return replication.status();
+  }
+
+  @Override
+  public synchronized void promote() {
+    replication.promote();
+  }
+
+  @Override
+  public synchronized void fence() {
+    replication.fence();
+  }
+
+  @Override
+  public synchronized void repoint(ReplicaSetup setup) {
+    replication.repoint(setup);
+  }
+
+  /**
+   * Users, databases and root of a replica or a fenced server come from its primary: a change of
+   * the agent's own here would make it diverge (the agent's account writes through read-only).
+   */
+  private void requirePrimary() {
+    ReplicationState state = ReplicationState.load(context.agentDir());
+    if (state.readOnly()) {
+      throw EngineException.conflict(
+          "The instance is read-only ("
+              + state.role()
+              + "): users, databases and root are changed on its primary.");
+    }
+  }
+
   // ---- SQL helpers -----------------------------------------------------------------------
 
   @FunctionalInterface
@@ -1358,12 +1441,17 @@ final class MariaDbEngine implements Engine, BackupEngine {
   }
 
   private Connection connectAdmin(Duration connectTimeout) throws SQLException {
+    return connectAdmin(connectTimeout, Duration.ofSeconds(120));
+  }
+
+  private Connection connectAdmin(Duration connectTimeout, Duration socketTimeout)
+      throws SQLException {
     Properties properties = new Properties();
     properties.putAll(dialect.connectionProperties());
     properties.setProperty("user", ADMIN_USER);
     properties.setProperty("password", adminPassword());
     properties.setProperty("connectTimeout", String.valueOf(connectTimeout.toMillis()));
-    properties.setProperty("socketTimeout", "120000");
+    properties.setProperty("socketTimeout", String.valueOf(socketTimeout.toMillis()));
     // parameters are substituted, escaped, by the driver: passwords never meet string
     // concatenation, and failed queries are never copied into exception messages
     properties.setProperty("useServerPrepStmts", "false");
@@ -1396,8 +1484,7 @@ final class MariaDbEngine implements Engine, BackupEngine {
    * Runs a statement with one password parameter. A failure keeps only the error code: the server's
    * message may quote the statement, which by then contains the password.
    */
-  private static void executeWithPassword(Connection c, String sql, String password)
-      throws SQLException {
+  static void executeWithPassword(Connection c, String sql, String password) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, password);
       ps.execute();
@@ -1555,7 +1642,10 @@ final class MariaDbEngine implements Engine, BackupEngine {
   private void writeConfig() {
     try {
       Path tmp = defaultsFile.resolveSibling("my.cnf.tmp");
-      Files.writeString(tmp, ServerConfig.render(context, dialect), StandardCharsets.UTF_8);
+      Files.writeString(
+          tmp,
+          ServerConfig.render(context, dialect, ReplicationState.load(context.agentDir())),
+          StandardCharsets.UTF_8);
       // the server skips world-writable option files
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
       Files.move(

@@ -30,10 +30,15 @@ public final class MariaDbEngineFactory implements EngineFactory {
               Capability.ROOT,
               Capability.BACKUP,
               Capability.INCREMENTAL_BACKUP,
-              Capability.POINT_IN_TIME_RECOVERY),
+              Capability.POINT_IN_TIME_RECOVERY,
+              Capability.REPLICATION),
           Names.DATABASE,
           Names.user(80),
-          Set.of(MariaDbEngine.ADMIN_USER, MariaDbEngine.ROOT_USER, "mariadb.sys"),
+          Set.of(
+              MariaDbEngine.ADMIN_USER,
+              MariaDbReplication.REPLICATION_USER,
+              MariaDbEngine.ROOT_USER,
+              "mariadb.sys"),
           Set.of("mysql", "information_schema", "performance_schema", "sys"),
           MariaDbEngine.ROOT_USER,
           "mariadb -h {host} -P {port} -u {user} -p");

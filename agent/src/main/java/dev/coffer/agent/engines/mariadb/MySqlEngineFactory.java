@@ -35,6 +35,7 @@ public final class MySqlEngineFactory implements EngineFactory {
           Names.user(32),
           Set.of(
               MariaDbEngine.ADMIN_USER,
+              MariaDbReplication.REPLICATION_USER,
               MariaDbEngine.ROOT_USER,
               "mysql.sys",
               "mysql.session",

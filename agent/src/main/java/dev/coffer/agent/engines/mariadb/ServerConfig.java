@@ -1,9 +1,11 @@
 package dev.coffer.agent.engines.mariadb;
 
 import dev.coffer.agent.engine.EngineContext;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32;
 
 /** The {@code my.cnf} of one instance, derived from its context. */
 final class ServerConfig {
@@ -48,7 +50,22 @@ final class ServerConfig {
         "log_bin_trust_function_creators=1");
   }
 
+  /**
+   * Every server of a replication set needs an id of its own: derived from the instance id, so it
+   * stays the same across restarts, restores and moves (1 to 2^32-1; 0 would disable replication).
+   */
+  static long serverId(String instanceId) {
+    CRC32 crc = new CRC32();
+    crc.update(instanceId.getBytes(StandardCharsets.UTF_8));
+    long id = crc.getValue();
+    return id == 0 ? 1 : id;
+  }
+
   static String render(EngineContext context, SqlDialect dialect) {
+    return render(context, dialect, ReplicationState.STANDALONE);
+  }
+
+  static String render(EngineContext context, SqlDialect dialect, ReplicationState replication) {
     int pool = bufferPoolMb(context.memoryMb());
     List<String> lines = new ArrayList<>();
     lines.add("# Written by the Coffer agent before every start; changes here are overwritten.");
@@ -75,6 +92,16 @@ final class ServerConfig {
       lines.addAll(binaryLogOptions());
     }
     lines.addAll(dialect.serverOptions());
+    lines.addAll(dialect.replicationOptions(serverId(context.instanceId())));
+    if (replication.readOnly()) {
+      // a replica or a fenced server refuses client writes from its first moment
+      lines.addAll(dialect.readOnlyOptions());
+    }
+    if (replication.synchronous() && !replication.readOnly()) {
+      lines.addAll(dialect.semiSyncOptions(true));
+    } else if (replication.synchronous() && replication.replica()) {
+      lines.addAll(dialect.semiSyncOptions(false));
+    }
     lines.add("");
     lines.add("[client]");
     lines.add("socket=" + context.runDir().resolve(SOCKET));

@@ -4,6 +4,7 @@ import dev.coffer.api.agent.UserRef;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What differs between MariaDB and Oracle MySQL servers: account statements, the system tables that
@@ -88,4 +89,108 @@ interface SqlDialect {
   default String dropDatabase(String database) {
     return "DROP DATABASE " + Sql.identifier(database);
   }
+
+  // ---- replication ------------------------------------------------------------------------
+
+  /**
+   * {@code [mysqld]} options of every server, so that any instance can join a replication set: a
+   * server id of its own, GTIDs, and replicated changes written to its own binary log (a replica
+   * promoted later serves the others from it).
+   */
+  List<String> replicationOptions(long serverId);
+
+  /** {@code [mysqld]} options that refuse client writes from the start (replica, fenced). */
+  List<String> readOnlyOptions();
+
+  /** {@code [mysqld]} options of semi-synchronous replication on a primary or on a replica. */
+  List<String> semiSyncOptions(boolean primary);
+
+  /** Turns client writes off or on in a running server. */
+  List<String> setReadOnly(boolean readOnly);
+
+  /** Turns the primary's and the replica's side of semi-synchronous replication on or off. */
+  List<String> setSemiSync(boolean primary, boolean replica);
+
+  /** The semi-synchronous primary's wait for a replica's receipt before it falls back to async. */
+  int SEMI_SYNC_TIMEOUT_MS = 2000;
+
+  /**
+   * {@code CREATE USER IF NOT EXISTS} of the replication account, one {@code ?} for the password.
+   */
+  String createReplicationUser(UserRef user);
+
+  /** What the replication account may do: read the binary log, nothing else. */
+  default String grantReplication(UserRef user) {
+    return "GRANT REPLICATION SLAVE ON *.* TO " + Sql.account(user);
+  }
+
+  /**
+   * The privilege that lets an account write despite read-only, if the server has one that {@code
+   * GRANT ALL} includes (MariaDB's {@code READ ONLY ADMIN}); MySQL's {@code super_read_only} stops
+   * every account, so it has none.
+   */
+  Optional<String> readOnlyBypassPrivilege();
+
+  /** Takes {@link #readOnlyBypassPrivilege()} from {@code user}, if the server has one. */
+  default Optional<String> denyReadOnlyBypass(UserRef user) {
+    return readOnlyBypassPrivilege()
+        .map(privilege -> "REVOKE " + privilege + " ON *.* FROM " + Sql.account(user));
+  }
+
+  /**
+   * Points the server at a source, one {@code ?} for the password. A replica made from a backup
+   * starts where its replication position says; a server that was a primary ({@code ownHistory})
+   * also counts the changes it wrote itself.
+   */
+  String changeSource(String host, int port, String user, boolean ownHistory);
+
+  /** Makes a freshly restored server start replicating right after the backup's GTID set. */
+  List<String> startFrom(String gtid);
+
+  String startReplica();
+
+  String stopReplica();
+
+  /** Stops only the receiving side, so that what was received can still be applied. */
+  String stopReceiving();
+
+  /** Forgets the source (and its connection settings). */
+  String resetReplica();
+
+  String showReplicaStatus();
+
+  /** Column names of {@link #showReplicaStatus()}'s row. */
+  ReplicaStatusColumns replicaStatusColumns();
+
+  /** Waits up to {@code seconds} until the GTID set {@code received} is applied. */
+  String awaitApplied(String received, int seconds);
+
+  /**
+   * A query of one row: the server's replication position for people first, then every GTID set
+   * {@link #progress} needs.
+   */
+  String positionQuery();
+
+  /**
+   * The position as a number that only grows across one replication set, also after a switchover,
+   * from the columns of {@link #positionQuery()}.
+   */
+  long progress(List<String> positions);
+
+  /** Whether {@code gtid} is a GTID set of this server's syntax (it is quoted, but checked too). */
+  boolean isGtidSet(String gtid);
+
+  default String killConnection(long id) {
+    return "KILL CONNECTION " + id;
+  }
+
+  /** The names of {@code SHOW SLAVE STATUS} / {@code SHOW REPLICA STATUS} columns. */
+  record ReplicaStatusColumns(
+      String sourceHost,
+      String sourcePort,
+      String receiving,
+      String applying,
+      String secondsBehind,
+      String received,
+      String lastReceiveError) {}
 }

@@ -47,9 +47,10 @@ class DescriptorTest {
             Capability.ROOT,
             Capability.BACKUP,
             Capability.INCREMENTAL_BACKUP,
-            Capability.POINT_IN_TIME_RECOVERY);
+            Capability.POINT_IN_TIME_RECOVERY,
+            Capability.REPLICATION);
     assertThat(mariaDb.reservedUsers())
-        .containsExactlyInAnyOrder("os_admin", "root", "mariadb.sys");
+        .containsExactlyInAnyOrder("os_admin", "os_repl", "root", "mariadb.sys");
     assertThat(mariaDb.reservedDatabases())
         .containsExactlyInAnyOrder("mysql", "information_schema", "performance_schema", "sys");
     assertThat(mariaDb.rootUser()).isEqualTo("root");

@@ -41,6 +41,41 @@ class ServerConfigTest {
   }
 
   @Test
+  void everyServerCanJoinAReplicationSetWithAStableServerIdOfItsOwn() {
+    String cnf = ServerConfig.render(context(256), new MariaDbDialect());
+    assertThat(cnf)
+        .contains(
+            "server_id=" + ServerConfig.serverId("i1"),
+            "log_slave_updates=ON",
+            "gtid_strict_mode=ON",
+            "relay_log=relay-bin")
+        .doesNotContain("read_only", "rpl_semi_sync");
+    assertThat(ServerConfig.serverId("i1")).isEqualTo(ServerConfig.serverId("i1"));
+    assertThat(ServerConfig.serverId("i1")).isNotEqualTo(ServerConfig.serverId("i2"));
+    assertThat(ServerConfig.serverId("i1")).isBetween(1L, 4294967295L);
+  }
+
+  @Test
+  void replicasAndFencedServersStartReadOnlyAndSemiSyncFollowsTheRole() {
+    MariaDbDialect dialect = new MariaDbDialect();
+    ReplicationState replica = ReplicationState.replicaOf("p", "127.88.1.3", 3306, true);
+    assertThat(ServerConfig.render(context(256), dialect, replica))
+        .contains("read_only=ON", "rpl_semi_sync_slave_enabled=ON")
+        .doesNotContain("rpl_semi_sync_master_enabled");
+    assertThat(ServerConfig.render(context(256), dialect, replica.asFenced()))
+        .contains("read_only=ON")
+        .doesNotContain("rpl_semi_sync");
+    assertThat(ServerConfig.render(context(256), dialect, replica.asPrimary()))
+        .contains(
+            "rpl_semi_sync_master_enabled=ON",
+            "rpl_semi_sync_master_timeout=2000",
+            "rpl_semi_sync_master_wait_point=AFTER_SYNC")
+        .doesNotContain("read_only");
+    assertThat(ServerConfig.render(context(256), new MySqlDialect(), replica.asFenced()))
+        .contains("read_only=ON", "super_read_only=ON", "gtid_mode=ON");
+  }
+
+  @Test
   void memorySettingsFollowTheFlavorWithFloors() {
     assertThat(ServerConfig.render(context(256), new MariaDbDialect()))
         .contains("innodb_buffer_pool_size=128M", "max_connections=64");

@@ -85,6 +85,7 @@ class SqlDialectTest {
             "GRANT ALL PRIVILEGES ON *.* TO `os_admin`@'localhost' WITH GRANT OPTION;");
     assertThat(mySql.bootstrap(admins.subList(0, 1), "pw"))
         .containsExactly(
+            "SET sql_log_bin = 0;",
             "CREATE USER IF NOT EXISTS `os_admin`@'127.0.0.1'"
                 + " IDENTIFIED WITH caching_sha2_password BY 'pw';",
             "ALTER USER `os_admin`@'127.0.0.1' IDENTIFIED WITH caching_sha2_password BY 'pw';",
