@@ -86,7 +86,8 @@ class PostgresEngineFactoryTest {
     assertThat(newest.version()).matches("\\d+");
     assertThat(newest.fullVersion()).startsWith(newest.version() + ".");
     assertThat(newest.binaries())
-        .containsOnlyKeys("server", "initdb", "pg_ctl", "pg_basebackup", "pg_waldump", "pg_rewind", "psql");
+        .containsOnlyKeys(
+            "server", "initdb", "pg_ctl", "pg_basebackup", "pg_waldump", "pg_rewind", "psql");
     newest
         .binaries()
         .values()
