@@ -61,7 +61,8 @@ import org.slf4j.LoggerFactory;
  * <p>Passwords are hashed (SCRAM-SHA-256) on the agent side and only the verifier is sent, so the
  * clear password never reaches the server, its logs or {@code pg_stat_activity}.
  *
- * <p>Backups are full base backups ({@link PostgresBackup}).
+ * <p>Backups are full base backups ({@link PostgresBackup}); replication is physical streaming
+ * replication with a slot per replica ({@link PostgresReplication}).
  */
 final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);

@@ -30,8 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One PostgreSQL cluster as OS processes: initdb, the postmaster, its pid file, and connections to
- * it as the agent's admin user. Knows nothing about users or databases.
+ * One PostgreSQL cluster as OS processes: initdb, the postmaster, its pid file, its configuration
+ * files in its replication role ({@link PostgresRole}), and connections to it as the agent's admin
+ * user (or, while the admin role is another instance's, as the replication account). Knows nothing
+ * about users or databases.
  */
 final class PostgresServer {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresServer.class);
