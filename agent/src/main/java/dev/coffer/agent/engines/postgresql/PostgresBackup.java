@@ -38,12 +38,10 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.postgresql.util.PasswordUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,9 +58,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Restoring replaces the data directory, then gives it back this instance's identity: its own
  * settings files (address, port, socket directory, memory) and its own admin password. The restored
- * {@code pg_authid} is the source's, so the admin password is reset in single-user mode, which also
- * replays the backup's WAL and leaves a cleanly shut-down cluster. Single-user mode needs no
- * network and no relaxed pg_hba.conf, so nothing can log in while the password is wrong.
+ * {@code pg_authid} is the source's, so the next start as a primary resets the admin password in
+ * single-user mode first ({@link PostgresServer#start}), which also replays the backup's WAL.
+ * Single-user mode needs no network and no relaxed pg_hba.conf, so nothing can log in while the
+ * password is wrong. A restore that seeds a replica never resets it: the replica must not write
+ * anything of its own (see {@link PostgresReplication}).
  *
  * <h2>Point-in-time recovery</h2>
  *
@@ -76,10 +76,10 @@ import org.slf4j.LoggerFactory;
  * recovery.signal}, a {@code restore_command} reading that directory, {@code recovery_target_time}
  * and {@code recovery_target_action = 'promote'}, listening on no TCP address. PostgreSQL replays
  * up to the target, promotes onto a new timeline and removes {@code recovery.signal}; the agent
- * then stops it and resets the admin password in single-user mode as for any restore. Recovery
- * settings are given on that one command line, so nothing is left in the configuration. A target
- * the archive does not reach, or one before the backup's end, stops the server with PostgreSQL's
- * own message, which fails the restore.
+ * then stops it; its admin password is reset as for any restore. Recovery settings are given on
+ * that one command line, so nothing is left in the configuration. A target the archive does not
+ * reach, or one before the backup's end, stops the server with PostgreSQL's own message, which
+ * fails the restore.
  */
 final class PostgresBackup {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresBackup.class);
@@ -309,11 +309,14 @@ final class PostgresBackup {
         Files.deleteIfExists(dataDir.resolve(leftover));
       }
       server.writeConfiguration();
-      dropInstanceSettingsFromAutoConf();
+      server.dropInstanceSettingsFromAutoConf();
       if (target.isPresent()) {
         recoverTo(target.get(), full.manifest());
       }
-      resetAdminPassword();
+      // The admin role is the source's: the next start as a primary gives it this instance's
+      // password (PostgresServer#start). Not here, because a replica of the source must not write
+      // anything of its own, and only configureReplica, after the restore, tells that.
+      server.markAdminPasswordForeign(true);
       restored = true;
       LOG.info(
           "postgres restored instance={} start_lsn={} stop_lsn={}",
@@ -594,56 +597,6 @@ final class PostgresBackup {
     } finally {
       destroy(process);
     }
-  }
-
-  /**
-   * ALTER SYSTEM settings come with the data directory and would override coffer.conf (the server
-   * reads postgresql.auto.conf last): drop those this instance owns, keep the others.
-   */
-  private void dropInstanceSettingsFromAutoConf() throws IOException {
-    Path autoConf = context.dataDir().resolve("postgresql.auto.conf");
-    if (!Files.exists(autoConf)) {
-      return;
-    }
-    Set<String> owned = PostgresConfig.instanceSettingNames(context);
-    List<String> kept = new ArrayList<>();
-    for (String line : Files.readAllLines(autoConf)) {
-      int equals = line.indexOf('=');
-      String name = equals > 0 ? line.substring(0, equals).strip().toLowerCase() : "";
-      if (!owned.contains(name)) {
-        kept.add(line);
-      }
-    }
-    server.writeEngineFile(autoConf, String.join("\n", kept) + "\n");
-  }
-
-  /**
-   * Gives the agent's admin user this instance's password in a single-user backend (no network, no
-   * pg_hba.conf). Starting it also replays the backup's WAL and ends with a shutdown checkpoint.
-   * Only the SCRAM verifier goes to the backend, on stdin; an error ends the backend
-   * (exit_on_error) and the statement is not logged (log_min_error_statement).
-   */
-  private void resetAdminPassword() {
-    String verifier = PasswordUtil.encodeScramSha256(server.adminPassword().toCharArray());
-    OsProcesses.run(
-        List.of(
-            context.binary("server"),
-            "--single",
-            "-D",
-            context.dataDir().toString(),
-            "-c",
-            "exit_on_error=on",
-            "-c",
-            "log_min_error_statement=panic",
-            "postgres"),
-        context.runAsUser(),
-        RECOVERY_DEADLINE,
-        Map.of(),
-        "ALTER ROLE "
-            + PostgresEngine.ident(ADMIN_USER)
-            + " WITH SUPERUSER LOGIN REPLICATION PASSWORD "
-            + PostgresEngine.literal(verifier)
-            + "\n");
   }
 
   /**

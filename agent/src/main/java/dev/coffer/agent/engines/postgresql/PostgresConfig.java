@@ -55,7 +55,72 @@ final class PostgresConfig {
         .replace("SPOOL", spool);
   }
 
+  /** The settings of an instance that never joined a replication set. */
   static String settings(EngineContext context) {
+    return settings(context, PostgresRole.STANDALONE);
+  }
+
+  /**
+   * This instance's settings in its replication role. The replication settings are always written
+   * (empty on a primary), so {@link #instanceSettingNames} names them and a restore or a rewind
+   * drops any copy that came from the source's {@code postgresql.auto.conf}.
+   *
+   * <p>{@code wal_log_hints} lets {@code pg_rewind} rewind a former primary that diverged; it must
+   * hold from the first start, before any divergence. A replica's {@code primary_conninfo} names a
+   * password file, never a password.
+   */
+  static String settings(EngineContext context, PostgresRole role) {
+    String primaryConninfo = "";
+    String slot = "";
+    if (role.isReplica()) {
+      primaryConninfo =
+          "host=%s port=%d user=%s dbname=postgres passfile=%s application_name=%s sslmode=disable connect_timeout=5"
+              .formatted(
+                  conninfoValue(role.sourceHost()),
+                  role.sourcePort(),
+                  PostgresEngineFactory.REPLICATION_USER,
+                  conninfoValue(replicationPassFile(context).toString()),
+                  conninfoValue(context.instanceId()));
+      slot = slotName(context.instanceId());
+    }
+    return base(context)
+        + """
+        wal_log_hints = on
+        hot_standby = on
+        max_wal_senders = 10
+        max_replication_slots = 10
+        wal_keep_size = 64MB
+        wal_retrieve_retry_interval = 1s
+        recovery_target_timeline = 'latest'
+        primary_conninfo = %s
+        primary_slot_name = %s
+        """
+            .formatted(literal(primaryConninfo), literal(slot));
+  }
+
+  /**
+   * The password file a replica's WAL receiver and {@code pg_rewind} read (mode 0600, owned by the
+   * run-as user); rewritten from the agent's copy on every start.
+   */
+  static Path replicationPassFile(EngineContext context) {
+    return context.runDir().resolve("replication.pgpass");
+  }
+
+  /**
+   * A physical replication slot's name for an instance id: slot names are lower-case letters,
+   * digits and '_', at most 63 characters.
+   */
+  static String slotName(String instanceId) {
+    String name = instanceId.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+    return name.length() <= 63 ? name : name.substring(0, 63);
+  }
+
+  /** A libpq connection-string value, quoted. */
+  static String conninfoValue(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  private static String base(EngineContext context) {
     Memory memory = Memory.forFlavor(context.memoryMb());
     return """
         # Written by the Coffer agent on every start; changes here are overwritten.
@@ -98,17 +163,39 @@ final class PostgresConfig {
    * 127.x address, and every loopback client appears as 127.0.0.1. The socket also asks for a
    * password, so no OS user (such as Debian's {@code postgres}) gets in through peer
    * authentication. Replication connections ({@code all} does not match them) are for the agent's
-   * own base backups only: its admin user, over the socket in the run directory.
+   * own base backups (its admin user, over the socket in the run directory) and for replicas (the
+   * replication account, from any address).
+   *
+   * <p>One exception to passwords: the run-as OS user, mapped in {@link #identMap}, logs in as the
+   * admin over the socket by peer authentication. That user owns the data files already, so this
+   * gives it nothing new; the agent needs it on a promoted replica, whose admin password is still
+   * the former primary's.
    */
   static String hostBasedAuthentication() {
     return """
         # Written by the Coffer agent on every start; changes here are overwritten.
         # TYPE  DATABASE     USER      ADDRESS       METHOD
-        local   replication  %s                scram-sha-256
+        local   replication  %1$s                scram-sha-256
+        local   all          %1$s                peer map=%3$s
         local   all          all                     scram-sha-256
         host    all          all       127.0.0.0/8   scram-sha-256
+        host    replication  %2$s      0.0.0.0/0     scram-sha-256
+        host    replication  %2$s      ::/0          scram-sha-256
         """
-        .formatted(PostgresEngineFactory.ADMIN_USER);
+        .formatted(
+            PostgresEngineFactory.ADMIN_USER, PostgresEngineFactory.REPLICATION_USER, IDENT_MAP);
+  }
+
+  static final String IDENT_MAP = "coffer_agent";
+
+  /** The peer map of {@link #hostBasedAuthentication}: the run-as OS user may be the admin. */
+  static String identMap(String osUser) {
+    return """
+        # Written by the Coffer agent on every start; changes here are overwritten.
+        # MAPNAME       SYSTEM-USERNAME   PG-USERNAME
+        %s  %s  %s
+        """
+        .formatted(IDENT_MAP, osUser, PostgresEngineFactory.ADMIN_USER);
   }
 
   /**
@@ -117,7 +204,7 @@ final class PostgresConfig {
    */
   static Set<String> instanceSettingNames(EngineContext context) {
     Set<String> names = new LinkedHashSet<>();
-    for (String line : settings(context).lines().toList()) {
+    for (String line : settings(context, PostgresRole.STANDALONE).lines().toList()) {
       int equals = line.indexOf('=');
       if (!line.startsWith("#") && equals > 0) {
         names.add(line.substring(0, equals).strip());

@@ -10,11 +10,15 @@ import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.ReplicaSetup;
+import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.api.agent.RootCredentials;
+import dev.coffer.api.agent.SourceRequest;
 import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
@@ -36,6 +40,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -56,9 +61,10 @@ import org.slf4j.LoggerFactory;
  * <p>Passwords are hashed (SCRAM-SHA-256) on the agent side and only the verifier is sent, so the
  * clear password never reaches the server, its logs or {@code pg_stat_activity}.
  *
- * <p>Backups are full base backups ({@link PostgresBackup}).
+ * <p>Backups are full base backups ({@link PostgresBackup}); replication is physical streaming
+ * replication with a slot per replica ({@link PostgresReplication}).
  */
-final class PostgresEngine implements Engine, BackupEngine {
+final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);
 
   /** Encoding names such as {@code UTF8} or {@code LATIN1}; the server decides which exist. */
@@ -78,11 +84,13 @@ final class PostgresEngine implements Engine, BackupEngine {
   private final EngineContext context;
   private final PostgresServer server;
   private final PostgresBackup backups;
+  private final PostgresReplication replication;
 
   PostgresEngine(EngineContext context) {
     this.context = context;
     this.server = new PostgresServer(context);
     this.backups = new PostgresBackup(context, server);
+    this.replication = new PostgresReplication(context, server);
   }
 
   // ---- lifecycle ----
@@ -110,6 +118,48 @@ final class PostgresEngine implements Engine, BackupEngine {
   @Override
   public Optional<Long> pid() {
     return server.pid();
+  }
+
+  // ---- replication ----
+
+  @Override
+  public Map<String, String> prepareSource(SourceRequest request) {
+    return replication.prepareSource(request);
+  }
+
+  @Override
+  public void releaseReplica(String replicaId) {
+    replication.releaseReplica(replicaId);
+  }
+
+  @Override
+  public void configureReplica(ReplicaSetup setup) {
+    replication.configureReplica(setup);
+  }
+
+  @Override
+  public void startReplica(ReplicaSetup setup) {
+    replication.startReplica(setup);
+  }
+
+  @Override
+  public ReplicationStatus replicationStatus() {
+    return replication.replicationStatus();
+  }
+
+  @Override
+  public void promote() {
+    replication.promote();
+  }
+
+  @Override
+  public void fence() {
+    replication.fence();
+  }
+
+  @Override
+  public void repoint(ReplicaSetup setup) {
+    replication.repoint(setup);
   }
 
   // ---- backups ----

@@ -30,6 +30,9 @@ public final class PostgresEngineFactory implements EngineFactory {
   /** The agent's own superuser, created by initdb (Trove calls it {@code os_admin}). */
   static final String ADMIN_USER = "os_admin";
 
+  /** The account replicas (and pg_rewind) use to reach their source; the agent on a replica too. */
+  static final String REPLICATION_USER = "os_repl";
+
   /** The superuser that "root enable" turns on. */
   static final String ROOT_USER = "postgres";
 
@@ -66,10 +69,11 @@ public final class PostgresEngineFactory implements EngineFactory {
               Capability.USER_ACCESS,
               Capability.ROOT,
               Capability.BACKUP,
-              Capability.POINT_IN_TIME_RECOVERY),
+              Capability.POINT_IN_TIME_RECOVERY,
+              Capability.REPLICATION),
           DATABASE_NAMES,
           USER_NAMES,
-          Set.of(ADMIN_USER, ROOT_USER),
+          Set.of(ADMIN_USER, REPLICATION_USER, ROOT_USER),
           Set.of("postgres", "template0", "template1"),
           ROOT_USER,
           "psql -h {host} -p {port} -U {user} -d postgres");
@@ -125,7 +129,7 @@ public final class PostgresEngineFactory implements EngineFactory {
       binaries.put("initdb", initdb.toString());
       binaries.put("pg_ctl", pgCtl.toString());
       // From the client package; without it the server runs but backups fail with a clear message.
-      for (String tool : List.of("pg_basebackup", "pg_waldump")) {
+      for (String tool : List.of("pg_basebackup", "pg_waldump", "pg_rewind", "psql")) {
         Path path = bin.resolve(tool);
         if (Files.isExecutable(path)) {
           binaries.put(tool, path.toString());

@@ -19,16 +19,21 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import org.postgresql.util.PasswordUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One PostgreSQL cluster as OS processes: initdb, the postmaster, its pid file, and connections to
- * it as the agent's admin user. Knows nothing about users or databases.
+ * One PostgreSQL cluster as OS processes: initdb, the postmaster, its pid file, its configuration
+ * files in its replication role ({@link PostgresRole}), and connections to it as the agent's admin
+ * user (or, while the admin role is another instance's, as the replication account). Knows nothing
+ * about users or databases.
  */
 final class PostgresServer {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresServer.class);
@@ -38,8 +43,21 @@ final class PostgresServer {
   /** Linux limit on a socket path (108 bytes with the terminating NUL). */
   private static final int MAX_SOCKET_PATH = 107;
 
+  /** Replaying the WAL of a restored backup in single-user mode; bounded by the backup's size. */
+  private static final Duration RECOVERY_DEADLINE = Duration.ofMinutes(60);
+
+  /** The replication account's password, as the control plane gave it (mode 0600). */
+  private static final String REPLICATION_SECRET = "replication.secret";
+
+  /**
+   * Present while the admin role in the data came from another instance (a restored backup, a
+   * replica's source): the agent's own admin password does not open it.
+   */
+  private static final String ADMIN_PASSWORD_FOREIGN = "admin-password.foreign";
+
   private final EngineContext context;
   private String adminPassword;
+  private PostgresRole role;
 
   PostgresServer(EngineContext context) {
     this.context = context;
@@ -100,6 +118,69 @@ final class PostgresServer {
     }
   }
 
+  // ---- replication role, persisted in the agent directory ----
+
+  synchronized PostgresRole role() {
+    if (role == null) {
+      role = PostgresRole.load(agentDir());
+    }
+    return role;
+  }
+
+  synchronized void changeRole(PostgresRole newRole) {
+    newRole.save(agentDir());
+    role = newRole;
+  }
+
+  synchronized Optional<String> replicationPassword() {
+    Path file = agentDir().resolve(REPLICATION_SECRET);
+    try {
+      return Files.exists(file) ? Optional.of(Files.readString(file).strip()) : Optional.empty();
+    } catch (IOException e) {
+      throw EngineException.failure("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  synchronized void saveReplicationPassword(String password) {
+    if (password == null || password.isEmpty()) {
+      throw EngineException.badRequest("The replication password must not be empty.");
+    }
+    if (replicationPassword().filter(password::equals).isPresent()) {
+      return;
+    }
+    Path file = agentDir().resolve(REPLICATION_SECRET);
+    Path tmp = agentDir().resolve(REPLICATION_SECRET + ".tmp");
+    try {
+      Files.deleteIfExists(tmp);
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(tmp, password);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw EngineException.failure("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether the admin role in the data is another instance's (see {@link #start}). */
+  boolean isAdminPasswordForeign() {
+    return Files.exists(agentDir().resolve(ADMIN_PASSWORD_FOREIGN));
+  }
+
+  void markAdminPasswordForeign(boolean foreign) {
+    Path marker = agentDir().resolve(ADMIN_PASSWORD_FOREIGN);
+    try {
+      if (foreign) {
+        if (!Files.exists(marker)) {
+          Files.createFile(marker);
+        }
+      } else {
+        Files.deleteIfExists(marker);
+      }
+    } catch (IOException e) {
+      throw EngineException.failure("cannot update " + marker + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Rewrites the agent's settings file and pg_hba.conf; the include line is added once. */
   void writeConfiguration() {
     Path socket = context.runDir().resolve(".s.PGSQL." + context.port());
@@ -121,9 +202,139 @@ final class PostgresServer {
     } catch (IOException e) {
       throw EngineException.failure("cannot update postgresql.conf: " + e.getMessage(), e);
     }
+    PostgresRole current = role();
     writeEngineFile(
-        dataDir().resolve(PostgresConfig.SETTINGS_FILE), PostgresConfig.settings(context));
+        dataDir().resolve(PostgresConfig.SETTINGS_FILE), PostgresConfig.settings(context, current));
     writeEngineFile(dataDir().resolve("pg_hba.conf"), PostgresConfig.hostBasedAuthentication());
+    writeEngineFile(
+        dataDir().resolve("pg_ident.conf"),
+        PostgresConfig.identMap(
+            context.runAsUser().orElseGet(() -> System.getProperty("user.name"))));
+    Optional<String> replicationPassword = replicationPassword();
+    if (replicationPassword.isPresent()) {
+      writeEngineFile(
+          PostgresConfig.replicationPassFile(context),
+          "*:*:*:"
+              + PostgresEngineFactory.REPLICATION_USER
+              + ":"
+              + PostgresBackup.passFileField(replicationPassword.get())
+              + "\n");
+    }
+    // A replica and a fenced server start in standby mode: read-only, whatever a client sets.
+    Path standbySignal = dataDir().resolve("standby.signal");
+    try {
+      if (current.isPrimary()) {
+        Files.deleteIfExists(standbySignal);
+      } else if (!Files.exists(standbySignal)) {
+        writeEngineFile(standbySignal, "");
+      }
+    } catch (IOException e) {
+      throw EngineException.failure("cannot update " + standbySignal + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * ALTER SYSTEM settings come with a restored or rewound data directory and would override
+   * coffer.conf (the server reads postgresql.auto.conf last): drop those this instance owns, keep
+   * the others.
+   */
+  void dropInstanceSettingsFromAutoConf() {
+    Path autoConf = dataDir().resolve("postgresql.auto.conf");
+    if (!Files.exists(autoConf)) {
+      return;
+    }
+    Set<String> owned = PostgresConfig.instanceSettingNames(context);
+    List<String> kept = new ArrayList<>();
+    try {
+      for (String line : Files.readAllLines(autoConf)) {
+        int equals = line.indexOf('=');
+        String name = equals > 0 ? line.substring(0, equals).strip().toLowerCase() : "";
+        if (!owned.contains(name)) {
+          kept.add(line);
+        }
+      }
+    } catch (IOException e) {
+      throw EngineException.failure("cannot read " + autoConf + ": " + e.getMessage(), e);
+    }
+    writeEngineFile(autoConf, String.join("\n", kept) + "\n");
+  }
+
+  /**
+   * Gives the agent's admin user this instance's password in a single-user backend (no network, no
+   * pg_hba.conf), with the server stopped. Starting it also replays a restored backup's WAL and
+   * ends with a shutdown checkpoint. Only the SCRAM verifier goes to the backend, on stdin; an
+   * error ends the backend (exit_on_error) and the statement is not logged
+   * (log_min_error_statement).
+   */
+  private void resetAdminPasswordOffline() {
+    OsProcesses.run(
+        List.of(
+            context.binary("server"),
+            "--single",
+            "-D",
+            dataDir().toString(),
+            "-c",
+            "exit_on_error=on",
+            "-c",
+            "log_min_error_statement=panic",
+            "postgres"),
+        context.runAsUser(),
+        RECOVERY_DEADLINE,
+        Map.of(),
+        adminPasswordStatement() + "\n");
+    markAdminPasswordForeign(false);
+    LOG.info("postgres admin password reset instance={}", context.instanceId());
+  }
+
+  /** The same on the running server, over the socket as the admin by peer authentication. */
+  void resetAdminPasswordOnline() {
+    runAsAdmin(adminPasswordStatement() + ";\n");
+    markAdminPasswordForeign(false);
+    LOG.info("postgres admin password reset instance={}", context.instanceId());
+  }
+
+  private String adminPasswordStatement() {
+    String verifier = PasswordUtil.encodeScramSha256(adminPassword().toCharArray());
+    return "ALTER ROLE "
+        + PostgresEngine.ident(PostgresEngineFactory.ADMIN_USER)
+        + " WITH SUPERUSER LOGIN REPLICATION PASSWORD "
+        + PostgresEngine.literal(verifier);
+  }
+
+  /**
+   * Runs SQL (on stdin, never argv) as the admin with psql over the socket, as the run-as user:
+   * peer authentication, so it works whatever the admin role's password is.
+   */
+  void runAsAdmin(String sql) {
+    OsProcesses.run(
+        List.of(
+            context.binary("psql"),
+            "--no-psqlrc",
+            "--quiet",
+            "--set=ON_ERROR_STOP=1",
+            "--host=" + context.runDir(),
+            "--port=" + context.port(),
+            "--username=" + PostgresEngineFactory.ADMIN_USER,
+            "--dbname=postgres"),
+        context.runAsUser(),
+        Duration.ofSeconds(60),
+        Map.of("PGCONNECT_TIMEOUT", "10", "PGOPTIONS", "-c log_min_error_statement=panic"),
+        sql);
+  }
+
+  /** Makes the running server read its configuration files again. */
+  void reload() {
+    if (pid().isPresent()) {
+      pgCtl("reload");
+    }
+  }
+
+  /** pg_ctl as the run-as user, for example {@code promote --wait}. */
+  void pgCtl(String... arguments) {
+    List<String> command = new ArrayList<>(List.of(context.binary("pg_ctl")));
+    command.addAll(List.of(arguments));
+    command.addAll(List.of("-D", dataDir().toString()));
+    OsProcesses.run(command, context.runAsUser(), Duration.ofMinutes(2), Map.of());
   }
 
   synchronized void start() {
@@ -138,6 +349,11 @@ final class PostgresServer {
       return;
     }
     writeConfiguration();
+    if (role().isPrimary() && isAdminPasswordForeign()) {
+      // A restored primary: its admin role is the backup's until it gets this instance's
+      // password. A replica never writes anything of its own; it gets it when promoted.
+      resetAdminPasswordOffline();
+    }
     Path out = context.logDir().resolve("postgres.out");
     // setsid: the server gets its own session, so a signal aimed at the agent's terminal or
     // process group (Ctrl-C) does not shut the database down with it.
@@ -258,13 +474,35 @@ final class PostgresServer {
     return connect(database, Duration.ofSeconds(10));
   }
 
+  /** A connection for a quick look (replication status): short login and query timeouts. */
+  Connection connectBriefly() throws SQLException {
+    return connect("postgres", Duration.ofSeconds(2), Duration.ofSeconds(5));
+  }
+
   private Connection connect(String database, Duration loginTimeout) throws SQLException {
+    return connect(database, loginTimeout, Duration.ofSeconds(300));
+  }
+
+  /**
+   * As the admin, unless the admin role in the data is another instance's (a replica, or a replica
+   * being promoted): then as the replication account, which holds pg_monitor and reads everything a
+   * replica's agent needs. A replica refuses writes anyway.
+   */
+  private Connection connect(String database, Duration loginTimeout, Duration socketTimeout)
+      throws SQLException {
     Properties props = new Properties();
-    props.setProperty("user", PostgresEngineFactory.ADMIN_USER);
-    props.setProperty("password", adminPassword());
+    Optional<String> replicationPassword =
+        isAdminPasswordForeign() ? replicationPassword() : Optional.empty();
+    if (replicationPassword.isPresent()) {
+      props.setProperty("user", PostgresEngineFactory.REPLICATION_USER);
+      props.setProperty("password", replicationPassword.get());
+    } else {
+      props.setProperty("user", PostgresEngineFactory.ADMIN_USER);
+      props.setProperty("password", adminPassword());
+    }
     props.setProperty("connectTimeout", String.valueOf(loginTimeout.toSeconds()));
     props.setProperty("loginTimeout", String.valueOf(loginTimeout.toSeconds()));
-    props.setProperty("socketTimeout", "300");
+    props.setProperty("socketTimeout", String.valueOf(socketTimeout.toSeconds()));
     props.setProperty("sslmode", "disable");
     props.setProperty("ApplicationName", "coffer-agent");
     return DriverManager.getConnection(url(database), props);
@@ -277,6 +515,20 @@ final class PostgresServer {
         + context.port()
         + "/"
         + URLEncoder.encode(database, StandardCharsets.UTF_8);
+  }
+
+  private Path agentDir() {
+    Path agentDir = context.agentDir();
+    try {
+      if (!Files.exists(agentDir)) {
+        Files.createDirectories(
+            agentDir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+    } catch (IOException e) {
+      throw EngineException.failure("cannot create " + agentDir + ": " + e.getMessage(), e);
+    }
+    return agentDir;
   }
 
   synchronized String adminPassword() {

@@ -32,8 +32,10 @@ class PostgresEngineFactoryTest {
             Capability.USER_ACCESS,
             Capability.ROOT,
             Capability.BACKUP,
-            Capability.POINT_IN_TIME_RECOVERY);
-    assertThat(descriptor.reservedUsers()).containsExactlyInAnyOrder("os_admin", "postgres");
+            Capability.POINT_IN_TIME_RECOVERY,
+            Capability.REPLICATION);
+    assertThat(descriptor.reservedUsers())
+        .containsExactlyInAnyOrder("os_admin", "os_repl", "postgres");
     assertThat(descriptor.reservedDatabases())
         .containsExactlyInAnyOrder("postgres", "template0", "template1");
     assertThat(descriptor.rootUser()).isEqualTo("postgres");
@@ -84,7 +86,8 @@ class PostgresEngineFactoryTest {
     assertThat(newest.version()).matches("\\d+");
     assertThat(newest.fullVersion()).startsWith(newest.version() + ".");
     assertThat(newest.binaries())
-        .containsOnlyKeys("server", "initdb", "pg_ctl", "pg_basebackup", "pg_waldump");
+        .containsOnlyKeys(
+            "server", "initdb", "pg_ctl", "pg_basebackup", "pg_waldump", "pg_rewind", "psql");
     newest
         .binaries()
         .values()
