@@ -135,7 +135,7 @@ public final class ReplicationTaskHandlers {
     CommandResult ready =
         command(
             sourceId,
-            step + ":source:" + replicaId,
+            step + ":src:" + replicaId,
             CommandType.PREPARE_SOURCE,
             new SourceRequest(replication.credentials(set), replicaId, set.synchronous()));
     SourceReady positions = json.convertValue(ready.result(), SourceReady.class);
@@ -153,7 +153,7 @@ public final class ReplicationTaskHandlers {
   private void repoint(ReplicaSet set, String memberId, String newPrimary, String step)
       throws TimeoutException {
     ReplicaSetup setup = setupFor(set, newPrimary, memberId, step);
-    command(memberId, step + ":repoint:" + memberId, CommandType.REPOINT, setup);
+    command(memberId, step + ":rp:" + memberId, CommandType.REPOINT, setup);
     sets.putMember(memberId, set.id(), newPrimary);
   }
 

@@ -191,7 +191,10 @@ abstract class ReplicaSetScenario {
     long killedAt = System.nanoTime();
     killEverythingOf(target);
     load.awaitAcknowledgedAfter(killedAt, 5, Duration.ofSeconds(60));
-    double rtoSeconds = (load.firstAcknowledgedAfter(killedAt) - killedAt) / 1e9;
+    // Writes already on their way when the processes died may still be acknowledged: the outage
+    // starts with the first refused write and ends with the first acknowledged one after it.
+    long outageStart = load.firstFailureAfter(killedAt);
+    double rtoSeconds = (load.firstAcknowledgedAfter(outageStart) - killedAt) / 1e9;
     load.stop();
     String survivor =
         await()
@@ -338,6 +341,7 @@ abstract class ReplicaSetScenario {
     final Set<Long> acknowledged = new ConcurrentSkipListSet<>();
     final AtomicLong longestGapMillis = new AtomicLong();
     private final Map<Long, Long> acknowledgedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<Long> failedAt = new ConcurrentSkipListSet<>();
     private final Client client;
     private final String host;
     private final int port;
@@ -367,6 +371,7 @@ abstract class ReplicaSetScenario {
                     longestGapMillis.accumulateAndGet((now - lastOk) / 1_000_000, Math::max);
                     lastOk = now;
                   } catch (Exception e) {
+                    failedAt.add(System.nanoTime());
                     try {
                       Thread.sleep(20);
                     } catch (InterruptedException stop) {
@@ -393,6 +398,10 @@ abstract class ReplicaSetScenario {
           .atMost(atMost)
           .pollInterval(Duration.ofMillis(50))
           .until(() -> acknowledgedAt.values().stream().filter(t -> t > nanos).count() >= count);
+    }
+
+    long firstFailureAfter(long nanos) {
+      return failedAt.stream().filter(t -> t > nanos).min(Long::compare).orElseThrow();
     }
 
     long firstAcknowledgedAfter(long nanos) {
