@@ -153,6 +153,26 @@ class CliAgainstRealServerTest {
     assertThat(cli.run("instance", "delete", "cache-copy", "--wait", "--timeout", "120").exitCode())
         .isZero();
 
+    // A replica, a switchover to it, then the old primary detached into a standalone instance.
+    var replica = cli.run("replica", "create", "cache-r", "--of", "cache", "--wait");
+    assertThat(replica.exitCode()).as(replica.out() + replica.err()).isZero();
+    assertThat(replica.out()).contains("ACTIVE").contains("replica_of");
+    assertThat(cli.run("replica", "list", "cache").out()).contains("primary_endpoint");
+    assertThat(cli.run("--format", "json", "replica", "list", "cache").out())
+        .containsPattern("\"role\"\\s*:\\s*\"replica\"")
+        .containsPattern("\"role\"\\s*:\\s*\"primary\"");
+    var promoted = cli.run("replica", "promote", "cache-r", "--wait", "--timeout", "120");
+    assertThat(promoted.exitCode()).as(promoted.out() + promoted.err()).isZero();
+    assertThat(promoted.out()).contains("switchover");
+    var eject = cli.run("replica", "eject", "cache-r");
+    assertThat(eject.exitCode()).isEqualTo(1);
+    assertThat(eject.err()).contains("cannot be ejected as it has a current heartbeat");
+    var detached = cli.run("replica", "detach", "cache", "--wait", "--timeout", "120");
+    assertThat(detached.exitCode()).as(detached.out() + detached.err()).isZero();
+    assertThat(cli.run("instance", "show", "cache").out()).doesNotContain("replica_of");
+    assertThat(cli.run("instance", "delete", "cache-r", "--wait", "--timeout", "120").exitCode())
+        .isZero();
+
     var deleted = cli.run("instance", "delete", "cache", "--wait", "--timeout", "120");
     assertThat(deleted.exitCode()).as(deleted.out() + deleted.err()).isZero();
     var gone = cli.run("instance", "show", "cache");

@@ -45,6 +45,7 @@ import dev.coffer.server.instances.InstanceTaskHandlers;
 import dev.coffer.server.instances.JdbiInstanceRepository;
 import dev.coffer.server.instances.Quotas;
 import dev.coffer.server.instances.Reconciler;
+import dev.coffer.server.metrics.MetricsRoutes;
 import dev.coffer.server.replication.FailoverMonitor;
 import dev.coffer.server.replication.JdbiReplicationRepository;
 import dev.coffer.server.replication.PrimaryEndpoints;
@@ -216,6 +217,7 @@ public final class Coffer implements AutoCloseable {
                 new FlavorRoutes(flavors)::register,
                 new InstanceRoutes(service, backups, logArchives, replication)::register,
                 new ReplicationRoutes(replication)::register,
+                new MetricsRoutes(List.of(replication::writeMetrics))::register,
                 new BackupRoutes(backups, service, datastores)::register,
                 new BackupStrategyRoutes(strategies, service, vault)::register,
                 new BackupKeyRoutes(new BackupKeys(vault, backupRepository, logArchiveRepository))

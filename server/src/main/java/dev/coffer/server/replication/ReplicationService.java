@@ -358,6 +358,56 @@ public final class ReplicationService {
     return endpoints.address(setId);
   }
 
+  /** Prometheus families: per member of every set, its role, link, lag and progress. */
+  public void writeMetrics(StringBuilder out) {
+    out.append("# HELP coffer_replication_lag_seconds How far a replica is behind its source.\n")
+        .append("# TYPE coffer_replication_lag_seconds gauge\n");
+    List<ReplicaMember> all = new ArrayList<>();
+    sets.sets().forEach(set -> all.addAll(sets.members(set.id())));
+    for (ReplicaMember m : all) {
+      if (m.lagSeconds() != null && m.replicaOf() != null) {
+        out.append("coffer_replication_lag_seconds")
+            .append(labels(m))
+            .append(' ')
+            .append(m.lagSeconds())
+            .append('\n');
+      }
+    }
+    out.append(
+            "# HELP coffer_replication_connected Whether a replica's link to its source is up.\n")
+        .append("# TYPE coffer_replication_connected gauge\n");
+    for (ReplicaMember m : all) {
+      if (m.replicaOf() != null) {
+        out.append("coffer_replication_connected")
+            .append(labels(m))
+            .append(Boolean.TRUE.equals(m.connected()) ? " 1\n" : " 0\n");
+      }
+    }
+    out.append("# HELP coffer_replication_primary Whether the member is its set's primary.\n")
+        .append("# TYPE coffer_replication_primary gauge\n");
+    for (ReplicaMember m : all) {
+      out.append("coffer_replication_primary")
+          .append(labels(m))
+          .append(m.replicaOf() == null ? " 1\n" : " 0\n");
+    }
+    out.append(
+            "# HELP coffer_replication_progress The member's replication position as a number.\n")
+        .append("# TYPE coffer_replication_progress gauge\n");
+    for (ReplicaMember m : all) {
+      if (m.progress() != null) {
+        out.append("coffer_replication_progress")
+            .append(labels(m))
+            .append(' ')
+            .append(m.progress())
+            .append('\n');
+      }
+    }
+  }
+
+  private static String labels(ReplicaMember m) {
+    return "{set=\"" + m.setId() + "\",instance=\"" + m.instanceId() + "\"}";
+  }
+
   /** The replication account of the set; the password travels only inside agent commands. */
   ReplicationCredentials credentials(ReplicaSet set) {
     String key = vault.unwrap(set.wrappedPassword());

@@ -139,6 +139,13 @@ abstract class ReplicaSetScenario {
                 assertThat(replication.path("lag_seconds").isNumber()).isTrue();
               });
     }
+    var metrics = coffer.get("/coffer/v1/metrics");
+    assertThat(metrics.status()).isEqualTo(200);
+    for (String replica : replicas) {
+      assertThat(metrics.raw())
+          .contains("coffer_replication_lag_seconds{set=\"" + primary + "\",instance=\"" + replica)
+          .contains("coffer_replication_connected{set=\"" + primary + "\",instance=\"" + replica);
+    }
     JsonNode endpoint = show(primary).at("/replication/primary_endpoint");
     String endpointHost = endpoint.path("host").asText();
     int endpointPort = endpoint.path("port").asInt();
