@@ -49,6 +49,7 @@ import dev.coffer.server.metrics.MetricsRoutes;
 import dev.coffer.server.replication.FailoverMonitor;
 import dev.coffer.server.replication.JdbiReplicationRepository;
 import dev.coffer.server.replication.PrimaryEndpoints;
+import dev.coffer.server.replication.ReplicaMember;
 import dev.coffer.server.replication.ReplicationRoutes;
 import dev.coffer.server.replication.ReplicationService;
 import dev.coffer.server.replication.ReplicationTaskHandlers;
@@ -161,7 +162,14 @@ public final class Coffer implements AutoCloseable {
     JdbiBackupStrategyRepository strategies = new JdbiBackupStrategyRepository(store.jdbi());
     BackupService backups =
         new BackupService(
-            backupRepository, service, vault, tasks, json, strategies, logArchives::prune);
+            backupRepository,
+            service,
+            vault,
+            tasks,
+            json,
+            strategies,
+            logArchives::prune,
+            id -> replicationRepository.findMember(id).map(ReplicaMember::replicaOf));
     endpoints =
         new PrimaryEndpoints(
             config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind(),

@@ -229,6 +229,11 @@ public final class AgentGateway {
     }
   }
 
+  /** Withdraws one command its agent has not answered (a caller stopped waiting for it). */
+  public void cancel(String commandId) {
+    commands.cancel(commandId);
+  }
+
   public void cancelAll(String instanceId) {
     commands.cancelAll(instanceId);
   }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,9 @@ public final class BackupService {
   /** Told the instance whose backups were deleted (its log archive may shrink). */
   private final Consumer<String> backupsDeleted;
 
+  /** The source a replica follows, if the instance is one: backups are taken of the primary. */
+  private final Function<String, Optional<String>> sourceOfReplica;
+
   public BackupService(
       BackupRepository backups,
       InstanceService instances,
@@ -45,7 +49,8 @@ public final class BackupService {
       TaskRunner tasks,
       ObjectMapper json,
       BackupStrategyRepository strategies,
-      Consumer<String> backupsDeleted) {
+      Consumer<String> backupsDeleted,
+      Function<String, Optional<String>> sourceOfReplica) {
     this.backups = backups;
     this.instances = instances;
     this.vault = vault;
@@ -53,6 +58,7 @@ public final class BackupService {
     this.json = json;
     this.strategies = strategies;
     this.backupsDeleted = backupsDeleted;
+    this.sourceOfReplica = sourceOfReplica;
   }
 
   /** A backup written to the container of the instance's (or project's) backup strategy, if any. */
@@ -92,6 +98,15 @@ public final class BackupService {
     DatastoreDescriptor ds = instances.descriptorOf(instance);
     if (!ds.supports(Capability.BACKUP)) {
       throw notSupported(Capability.BACKUP, ds);
+    }
+    Optional<String> source = sourceOfReplica.apply(instance.id());
+    if (source.isPresent()) {
+      throw new ApiException.BadRequest(
+          "Instance "
+              + instance.id()
+              + " is a replica; back up its primary "
+              + source.get()
+              + " instead.");
     }
     Optional<Backup> parent =
         parentId.isPresent()

@@ -15,6 +15,7 @@ import dev.coffer.server.backups.Backup;
 import dev.coffer.server.backups.BackupService;
 import dev.coffer.server.backups.BackupStatus;
 import dev.coffer.server.compute.ComputeDriver;
+import dev.coffer.server.http.ApiException;
 import dev.coffer.server.identity.Principal;
 import dev.coffer.server.identity.Role;
 import dev.coffer.server.instances.Instance;
@@ -115,7 +116,7 @@ public final class ReplicationTaskHandlers {
       replication.recordStatus(instanceId, status);
       return Optional.of(status);
     } catch (TimeoutException e) {
-      agents.cancelAll(instanceId);
+      agents.cancel(id);
       return Optional.empty();
     }
   }
@@ -263,16 +264,7 @@ public final class ReplicationTaskHandlers {
           backups.list(system, Optional.of(source.id())).stream()
               .filter(b -> b.name().equals(name) && b.status() != BackupStatus.FAILED)
               .findFirst()
-              .orElseGet(
-                  () ->
-                      backups.create(
-                          system,
-                          name,
-                          source.id(),
-                          Optional.of("Seed of replica " + replica.id() + "; deleted once used."),
-                          false,
-                          Optional.empty(),
-                          false));
+              .orElseGet(() -> newSeedBackup(task, system, name, source, replica));
       while (true) {
         Backup now = backups.get(system, backup.id());
         if (now.status() == BackupStatus.COMPLETED) {
@@ -287,6 +279,36 @@ public final class ReplicationTaskHandlers {
           throw new PermanentFailure("The seed backup of the source did not finish in time.");
         }
         Thread.sleep(250);
+      }
+    }
+
+    /**
+     * Starts the seed backup, waiting while another backup of the source runs (replicas created
+     * together each take their turn).
+     */
+    private Backup newSeedBackup(
+        Task task, Principal system, String name, Instance source, Instance replica) {
+      while (true) {
+        try {
+          return backups.create(
+              system,
+              name,
+              source.id(),
+              Optional.of("Seed of replica " + replica.id() + "; deleted once used."),
+              false,
+              Optional.empty(),
+              false);
+        } catch (ApiException.UnprocessableEntity busy) {
+          if (Instant.now().isAfter(task.deadline())) {
+            throw busy;
+          }
+          try {
+            Thread.sleep(1000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+          }
+        }
       }
     }
 
@@ -567,14 +589,7 @@ public final class ReplicationTaskHandlers {
         return;
       }
       command(replicaId, task.id() + ":promote", CommandType.PROMOTE, null);
-      String source = payload.oldPrimary();
-      if (instances.find(source).isPresent()) {
-        command(
-            source,
-            task.id() + ":release",
-            CommandType.RELEASE_REPLICA,
-            new SourceRequest(null, replicaId, false));
-      }
+      release(payload.oldPrimary(), replicaId, task.id() + ":release");
       sets.removeMember(replicaId);
       sets.findSet(payload.setId())
           .ifPresent(
@@ -588,6 +603,38 @@ public final class ReplicationTaskHandlers {
     @Override
     public void giveUp(Task task, String reason) {
       instances.setFault(task.instanceId(), TaskStatus.NONE, "Detach failed: " + reason);
+    }
+  }
+
+  /**
+   * Best effort: the source forgets the replica (PostgreSQL drops its slot, which would otherwise
+   * keep WAL forever). A source that does not answer is told nothing; its slots of replicas that no
+   * longer exist are dropped when it is re-pointed.
+   */
+  private void release(String sourceId, String replicaId, String commandId) {
+    if (instances.find(sourceId).isEmpty()) {
+      return;
+    }
+    agents.send(
+        sourceId,
+        commandId,
+        CommandType.RELEASE_REPLICA,
+        new SourceRequest(null, replicaId, false));
+    try {
+      CommandResult result = agents.await(commandId, STATUS_TIMEOUT.multipliedBy(3));
+      if (!result.ok()) {
+        log.warn(
+            "event=replica_release_failed source={} replica={} reason=\"{}\"",
+            sourceId,
+            replicaId,
+            result.error());
+      }
+    } catch (TimeoutException e) {
+      agents.cancel(commandId);
+      log.warn(
+          "event=replica_release_skipped source={} replica={} reason=\"source did not answer\"",
+          sourceId,
+          replicaId);
     }
   }
 
@@ -607,13 +654,8 @@ public final class ReplicationTaskHandlers {
       if (member.isEmpty()) {
         return;
       }
-      String source = member.get().replicaOf();
-      if (source != null && instances.find(source).isPresent()) {
-        agents.send(
-            source,
-            "release:" + instanceId,
-            CommandType.RELEASE_REPLICA,
-            new SourceRequest(null, instanceId, false));
+      if (member.get().replicaOf() != null) {
+        release(member.get().replicaOf(), instanceId, "release:" + instanceId);
       }
       sets.removeMember(instanceId);
       sets.findSet(member.get().setId()).ifPresent(this::dissolveIfAlone);
