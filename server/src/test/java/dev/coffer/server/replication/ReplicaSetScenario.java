@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -197,10 +198,15 @@ abstract class ReplicaSetScenario {
     load.awaitAcknowledged(20);
     long killedAt = System.nanoTime();
     killEverythingOf(target);
-    load.awaitAcknowledgedAfter(killedAt, 5, Duration.ofSeconds(60));
     // Writes already on their way when the processes died may still be acknowledged: the outage
     // starts with the first refused write and ends with the first acknowledged one after it.
-    long outageStart = load.firstFailureAfter(killedAt);
+    long outageStart =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(20))
+            .until(() -> load.firstFailureAfter(killedAt), Optional::isPresent)
+            .orElseThrow();
+    load.awaitAcknowledgedAfter(outageStart, 5, Duration.ofSeconds(60));
     double rtoSeconds = (load.firstAcknowledgedAfter(outageStart) - killedAt) / 1e9;
     load.stop();
     String survivor =
@@ -407,8 +413,8 @@ abstract class ReplicaSetScenario {
           .until(() -> acknowledgedAt.values().stream().filter(t -> t > nanos).count() >= count);
     }
 
-    long firstFailureAfter(long nanos) {
-      return failedAt.stream().filter(t -> t > nanos).min(Long::compare).orElseThrow();
+    Optional<Long> firstFailureAfter(long nanos) {
+      return failedAt.stream().filter(t -> t > nanos).min(Long::compare);
     }
 
     long firstAcknowledgedAfter(long nanos) {
