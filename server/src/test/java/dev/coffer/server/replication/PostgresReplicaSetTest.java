@@ -1,6 +1,9 @@
 package dev.coffer.server.replication;
 
-/** PostgreSQL: streaming replication from a base backup, asynchronous. */
+/**
+ * PostgreSQL: streaming replication from a base backup, synchronous (one standby confirms each
+ * commit), so failover loses no acknowledged write.
+ */
 class PostgresReplicaSetTest extends ReplicaSetScenario {
   @Override
   String datastore() {
@@ -10,6 +13,11 @@ class PostgresReplicaSetTest extends ReplicaSetScenario {
   @Override
   String addressPool() {
     return "127.84";
+  }
+
+  @Override
+  boolean synchronous() {
+    return true;
   }
 
   @Override

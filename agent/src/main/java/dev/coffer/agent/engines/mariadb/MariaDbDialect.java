@@ -103,7 +103,8 @@ final class MariaDbDialect implements SqlDialect {
         ? List.of(
             "rpl_semi_sync_master_enabled=ON",
             "rpl_semi_sync_master_timeout=" + SEMI_SYNC_TIMEOUT_MS,
-            "rpl_semi_sync_master_wait_point=AFTER_SYNC")
+            "rpl_semi_sync_master_wait_point=AFTER_SYNC",
+            "rpl_semi_sync_master_wait_no_slave=OFF")
         : List.of("rpl_semi_sync_slave_enabled=ON");
   }
 
@@ -119,6 +120,9 @@ final class MariaDbDialect implements SqlDialect {
         // the primary acknowledges a commit only once a replica has it, and nobody sees the
         // commit before that: a failover to that replica loses nothing anyone saw
         "SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC",
+        // with no replica connected (a primary just promoted, before the others follow it) a
+        // commit does not wait out the timeout: there is nobody to wait for
+        "SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF",
         "SET GLOBAL rpl_semi_sync_master_enabled = " + onOff(primary),
         "SET GLOBAL rpl_semi_sync_slave_enabled = " + onOff(replica));
   }

@@ -108,7 +108,9 @@ final class MySqlDialect implements SqlDialect {
         ? List.of(
             "rpl_semi_sync_source_enabled=ON",
             "rpl_semi_sync_source_timeout=" + SEMI_SYNC_TIMEOUT_MS,
-            "rpl_semi_sync_source_wait_point=AFTER_SYNC")
+            "rpl_semi_sync_source_wait_point=AFTER_SYNC",
+            "rpl_semi_sync_source_wait_for_replica_count=1",
+            "rpl_semi_sync_source_wait_no_replica=OFF")
         : List.of("rpl_semi_sync_replica_enabled=ON");
   }
 
@@ -124,6 +126,7 @@ final class MySqlDialect implements SqlDialect {
     return List.of(
         "SET GLOBAL rpl_semi_sync_source_timeout = " + SEMI_SYNC_TIMEOUT_MS,
         "SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC",
+        "SET GLOBAL rpl_semi_sync_source_wait_no_replica = OFF",
         "SET GLOBAL rpl_semi_sync_source_enabled = " + (primary ? "ON" : "OFF"),
         "SET GLOBAL rpl_semi_sync_replica_enabled = " + (replica ? "ON" : "OFF"));
   }

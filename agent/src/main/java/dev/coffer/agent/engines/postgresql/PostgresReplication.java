@@ -44,6 +44,7 @@ final class PostgresReplication {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresReplication.class);
 
   private static final Duration STREAMING_DEADLINE = Duration.ofSeconds(60);
+  private static final String SYNCHRONOUS_STANDBYS = "ANY 1 (*)";
 
   /** Functions pg_rewind calls on its source, granted so that os_repl can be that source's user. */
   private static final List<String> REWIND_FUNCTIONS =
@@ -195,19 +196,22 @@ final class PostgresReplication {
           s.executeQuery(
               "SELECT pg_is_in_recovery(),"
                   + " CASE WHEN pg_is_in_recovery()"
-                  + " THEN coalesce(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())"
+                  + " THEN greatest(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())"
                   + " ELSE pg_current_wal_lsn() END::text,"
-                  + " pg_last_wal_receive_lsn()::text,"
+                  + " pg_last_wal_replay_lsn()::text,"
                   + " (SELECT status FROM pg_stat_wal_receiver LIMIT 1),"
                   + " extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8")) {
         rs.next();
         boolean inRecovery = rs.getBoolean(1);
+        // A replica's position is what it holds on disk, replayed or not: a promotion replays
+        // everything received first, and a synchronous commit was acknowledged once received.
         String position = rs.getString(2);
-        String received = rs.getString(3);
+        String replayed = rs.getString(3);
         boolean streaming = "streaming".equals(rs.getString(4));
         double sinceReplay = rs.getDouble(5);
         boolean replayedAnything = !rs.wasNull();
         if (!inRecovery) {
+          matchSynchronousStandbys(c, role.synchronous());
           return new ReplicationStatus(
               ReplicationStatus.PRIMARY, null, false, null, position, lsn(position));
         }
@@ -217,7 +221,7 @@ final class PostgresReplication {
               ReplicationStatus.FENCED, null, false, null, position, lsn(position));
         }
         Double lag = null;
-        if (position != null && position.equals(received)) {
+        if (position != null && position.equals(replayed)) {
           lag = 0.0; // everything received is replayed: caught up as far as it knows
         } else if (replayedAnything) {
           lag = Math.max(0.0, sinceReplay);
@@ -227,6 +231,42 @@ final class PostgresReplication {
       }
     } catch (SQLException e) {
       throw EngineException.failure("cannot read the replication status: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A synchronous set's primary waits for one standby ({@code ANY 1 (*)}) only while one streams,
+   * and commits alone otherwise: like MariaDB's semi-synchronous fallback, a set whose last replica
+   * is gone keeps taking writes instead of blocking every commit. Checked with every heartbeat, so
+   * a commit may wait about a second for a replica that has just died.
+   */
+  private void matchSynchronousStandbys(Connection c, boolean synchronous) {
+    try (Statement s = c.createStatement()) {
+      s.setQueryTimeout(5);
+      String wanted = "";
+      if (synchronous) {
+        try (ResultSet rs =
+            s.executeQuery("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")) {
+          rs.next();
+          wanted = rs.getLong(1) > 0 ? SYNCHRONOUS_STANDBYS : "";
+        }
+      }
+      String current;
+      try (ResultSet rs = s.executeQuery("SELECT current_setting('synchronous_standby_names')")) {
+        rs.next();
+        current = rs.getString(1);
+      }
+      if (!wanted.equals(current)) {
+        s.execute("ALTER SYSTEM SET synchronous_standby_names = '" + wanted + "'");
+        s.execute("SELECT pg_reload_conf()");
+        LOG.info(
+            "synchronous standbys instance={} synchronous_standby_names='{}'",
+            context.instanceId(),
+            wanted);
+      }
+    } catch (SQLException e) {
+      // Not the admin (mid-promote): the next heartbeat tries again.
+      LOG.debug("cannot match synchronous standbys: {}", e.getMessage());
     }
   }
 
@@ -250,6 +290,10 @@ final class PostgresReplication {
     server.changeRole(server.role().promoted());
     server.writeConfiguration();
     server.reload();
+    // The data may carry its old primary's synchronous_standby_names: with no standby streaming
+    // yet, the commits below would wait forever. The heartbeat sets it again once one streams.
+    server.runAsAdmin(
+        "ALTER SYSTEM SET synchronous_standby_names = '';\nSELECT pg_reload_conf();\n");
     if (server.isAdminPasswordForeign()) {
       server.resetAdminPasswordOnline();
     }

@@ -113,12 +113,14 @@ class ReplicationStatementsTest {
         .containsExactly(
             "SET GLOBAL rpl_semi_sync_master_timeout = 2000",
             "SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC",
+            "SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF",
             "SET GLOBAL rpl_semi_sync_master_enabled = ON",
             "SET GLOBAL rpl_semi_sync_slave_enabled = OFF");
     assertThat(mySql.setSemiSync(false, true))
         .containsExactly(
             "SET GLOBAL rpl_semi_sync_source_timeout = 2000",
             "SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC",
+            "SET GLOBAL rpl_semi_sync_source_wait_no_replica = OFF",
             "SET GLOBAL rpl_semi_sync_source_enabled = OFF",
             "SET GLOBAL rpl_semi_sync_replica_enabled = ON");
     assertThat(mySql.replicationOptions(7))
