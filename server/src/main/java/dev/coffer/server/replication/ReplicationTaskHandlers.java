@@ -180,6 +180,28 @@ public final class ReplicationTaskHandlers {
     }
   }
 
+  /**
+   * Every member of the task's set still in {@code during} ends in {@code outcome}, with a fault.
+   */
+  private void failMembers(Task task, TaskStatus during, TaskStatus outcome, String fault) {
+    Optional<ReplicaSet> set = Optional.empty();
+    try {
+      set = sets.findSet(topology(task).setId());
+    } catch (Exception unreadable) {
+      log.warn("event=task_payload_unreadable task={}", task.id());
+    }
+    List<String> ids = new ArrayList<>();
+    set.ifPresentOrElse(
+        s -> sets.members(s.id()).forEach(m -> ids.add(m.instanceId())),
+        () -> ids.add(task.instanceId()));
+    for (String id : ids) {
+      instances
+          .find(id)
+          .filter(i -> i.task() == during)
+          .ifPresent(i -> instances.setFault(i.id(), outcome, fault));
+    }
+  }
+
   private static Principal system(String projectId) {
     return new Principal("coffer", "coffer", projectId, projectId, Role.ADMIN, null);
   }
@@ -396,28 +418,12 @@ public final class ReplicationTaskHandlers {
 
     @Override
     public void giveUp(Task task, String reason) {
-      try {
-        ReplicationService.TopologyPayload payload = topology(task);
-        sets.findSet(payload.setId())
-            .ifPresent(
-                set -> {
-                  for (ReplicaMember m : sets.members(set.id())) {
-                    instances
-                        .find(m.instanceId())
-                        .filter(i -> i.task() == TaskStatus.PROMOTING)
-                        .ifPresent(
-                            i ->
-                                instances.setFault(
-                                    i.id(),
-                                    reason.contains("the primary was kept")
-                                        ? TaskStatus.NONE
-                                        : TaskStatus.PROMOTION_ERROR,
-                                    "Promotion failed: " + reason));
-                  }
-                });
-      } catch (Exception e) {
-        instances.setFault(task.instanceId(), TaskStatus.PROMOTION_ERROR, reason);
-      }
+      // A replica that did not catch up left the old primary in charge: no error, only the fault.
+      failMembers(
+          task,
+          TaskStatus.PROMOTING,
+          reason.contains("the primary was kept") ? TaskStatus.NONE : TaskStatus.PROMOTION_ERROR,
+          "Promotion failed: " + reason);
     }
   }
 
@@ -509,26 +515,8 @@ public final class ReplicationTaskHandlers {
 
     @Override
     public void giveUp(Task task, String reason) {
-      try {
-        ReplicationService.TopologyPayload payload = topology(task);
-        sets.findSet(payload.setId())
-            .ifPresent(
-                set -> {
-                  for (ReplicaMember m : sets.members(set.id())) {
-                    instances
-                        .find(m.instanceId())
-                        .filter(i -> i.task() == TaskStatus.EJECTING)
-                        .ifPresent(
-                            i ->
-                                instances.setFault(
-                                    i.id(),
-                                    TaskStatus.EJECTION_ERROR,
-                                    "Failover failed: " + reason));
-                  }
-                });
-      } catch (Exception e) {
-        instances.setFault(task.instanceId(), TaskStatus.EJECTION_ERROR, reason);
-      }
+      failMembers(
+          task, TaskStatus.EJECTING, TaskStatus.EJECTION_ERROR, "Failover failed: " + reason);
     }
   }
 

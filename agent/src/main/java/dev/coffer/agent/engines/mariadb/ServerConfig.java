@@ -99,6 +99,10 @@ final class ServerConfig {
     }
     if (replication.synchronous() && !replication.readOnly()) {
       lines.addAll(dialect.semiSyncOptions(true));
+      // A server that starts with the replica side on recovers from a crash by truncating binlog
+      // transactions no replica acknowledged (never acknowledged to a client either), instead of
+      // committing them: a primary killed mid-commit can then rejoin the set it fell out of.
+      lines.addAll(dialect.semiSyncOptions(false));
     } else if (replication.synchronous() && replication.replica()) {
       lines.addAll(dialect.semiSyncOptions(false));
     }

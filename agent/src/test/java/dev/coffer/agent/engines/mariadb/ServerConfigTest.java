@@ -69,7 +69,10 @@ class ServerConfigTest {
         .contains(
             "rpl_semi_sync_master_enabled=ON",
             "rpl_semi_sync_master_timeout=2000",
-            "rpl_semi_sync_master_wait_point=AFTER_SYNC")
+            "rpl_semi_sync_master_wait_point=AFTER_SYNC",
+            "rpl_semi_sync_master_wait_no_slave=OFF",
+            // crash recovery truncates what no replica acknowledged
+            "rpl_semi_sync_slave_enabled=ON")
         .doesNotContain("read_only");
     assertThat(ServerConfig.render(context(256), new MySqlDialect(), replica.asFenced()))
         .contains("read_only=ON", "super_read_only=ON", "gtid_mode=ON");
