@@ -30,7 +30,6 @@ import dev.coffer.server.tasks.TaskType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -200,6 +199,10 @@ public final class ReplicationTaskHandlers {
           .filter(i -> i.task() == during)
           .ifPresent(i -> instances.setFault(i.id(), outcome, fault));
     }
+  }
+
+  private static Double larger(Double a, Double b) {
+    return a == null ? b : b == null ? a : Math.max(a, b);
   }
 
   private static Principal system(String projectId) {
@@ -450,30 +453,30 @@ public final class ReplicationTaskHandlers {
         agents.cancelAll(old);
         compute.stop(old);
         Long oldProgress = sets.findMember(old).map(ReplicaMember::progress).orElse(null);
-        record Candidate(String id, ReplicationStatus status) {}
-        List<Candidate> candidates = new ArrayList<>();
+        List<PromotionChoice.Candidate> candidates = new ArrayList<>();
         for (ReplicaMember m : sets.members(set.id())) {
           if (m.instanceId().equals(old) || instances.find(m.instanceId()).isEmpty()) {
             continue;
           }
+          Double lastLag = m.lagSeconds();
           status(m.instanceId(), STATUS_TIMEOUT)
-              .filter(
+              .ifPresent(
                   s ->
-                      s.lagSeconds() == null
-                          || s.lagSeconds() <= set.maxLagSeconds()
-                          || set.maxLagSeconds() == 0)
-              .ifPresent(s -> candidates.add(new Candidate(m.instanceId(), s)));
+                      candidates.add(
+                          new PromotionChoice.Candidate(
+                              m.instanceId(), s.progress(), larger(lastLag, s.lagSeconds()))));
         }
-        Candidate best =
-            candidates.stream()
-                .max(Comparator.comparingLong(c -> c.status().progress()))
+        PromotionChoice.Candidate best =
+            PromotionChoice.best(candidates, set.maxLagSeconds())
                 .orElseThrow(
                     () ->
                         new IllegalStateException(
-                            "no replica answered within its lag limit; retrying"));
-        command(best.id(), task.id() + ":promote", CommandType.PROMOTE, null);
-        sets.setPrimary(set.id(), best.id());
-        sets.putMember(best.id(), set.id(), null);
+                            "no replica answered within the lag limit of "
+                                + set.maxLagSeconds()
+                                + " s; retrying"));
+        command(best.instanceId(), task.id() + ":promote", CommandType.PROMOTE, null);
+        sets.setPrimary(set.id(), best.instanceId());
+        sets.putMember(best.instanceId(), set.id(), null);
         endpoints.retarget(set.id());
         String behind =
             oldProgress == null
@@ -481,13 +484,13 @@ public final class ReplicationTaskHandlers {
                 : "the old primary last reported progress "
                     + oldProgress
                     + ", the new one had "
-                    + best.status().progress()
+                    + best.progress()
                     + " (a gap means acknowledged changes that did not reach it)";
         event(
             set,
             payload.reason().equals("auto_failover") ? "failover" : "eject",
             old,
-            best.id(),
+            best.instanceId(),
             "promoted in "
                 + Duration.between(started, Instant.now()).toMillis()
                 + " ms; "
