@@ -202,7 +202,13 @@ public final class ReplicationTaskHandlers {
   }
 
   private static Double larger(Double a, Double b) {
-    return a == null ? b : b == null ? a : Math.max(a, b);
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return Double.valueOf(Math.max(a, b));
   }
 
   private static Principal system(String projectId) {
