@@ -158,10 +158,12 @@ longest_gap() {
     END { printf "%.2f", gap + 0 }' "$WRITER_LOG"
 }
 
-# outage_after T: seconds from T to the first acknowledged write after the first refused one.
+# outage_after T K: seconds from T (just before the kill) to the first acknowledged write after
+# the first write refused once the kill was done (K): writes on their way while the processes were
+# being found may still succeed, and do not end the outage.
 outage_after() {
-  awk -v t="$1" '
-    $1 > t && $2 == "fail" && failed == "" { failed = $1 }
+  awk -v t="$1" -v k="$2" '
+    $1 > k && $2 == "fail" && failed == "" { failed = $1 }
     failed != "" && $2 == "ok" && $1 > failed { printf "%.2f", $1 - t; found = 1; exit }
     END { if (!found) print "" }' "$WRITER_LOG"
 }
@@ -277,26 +279,30 @@ measure_engine() {
   reply=$(api PUT "/instances/$primary/replication" \
     '{"replication":{"auto_failover":true,"failover_after_seconds":'"$FAILOVER_AFTER"'}}')
   [[ ${reply##*$'\n'} == 200 ]] || die "the failover policy was refused: ${reply%$'\n'*}"
-  local victim survivor acked missing rto
+  local victim survivor acked missing rto killed
   for ((run = 1; run <= RUNS; run++)); do
     await_set_settled "$primary"
     victim=$(set_field "$primary" primary)
     sleep 1
     t0=$(now)
     kill_instance "$victim"
+    killed=$(now)
     local deadline=$((SECONDS + 120))
-    while rto=$(outage_after "$t0") && [[ -z $rto ]]; do
+    while rto=$(outage_after "$t0" "$killed") && [[ -z $rto ]]; do
       ((SECONDS < deadline)) || die "$engine: no write succeeded within 120 s of the kill."
       sleep 0.1
     done
-    survivor=$(set_field "$primary" primary)
+    while survivor=$(set_field "$primary" primary) && [[ $survivor == "$victim" ]]; do
+      ((SECONDS < deadline)) || die "$engine: the set still names $victim its primary."
+      sleep 0.1
+    done
     reply=$(api GET "/instances/$survivor")
     split_reply "$reply"
     # Acknowledged writes that the new primary does not have.
-    acked=$(awk '$2 == "ok" { print $3 }' "$WRITER_LOG" | sort -n)
-    missing=$(comm -23 <(printf '%s\n' "$acked") <(read_all "$engine" \
+    acked=$(awk '$2 == "ok" { print $3 }' "$WRITER_LOG" | LC_ALL=C sort)
+    missing=$(LC_ALL=C comm -23 <(printf '%s\n' "$acked") <(read_all "$engine" \
       "$(printf '%s' "$REPLY_BODY" | json_field instance.endpoint.host)" \
-      "$(printf '%s' "$REPLY_BODY" | json_field instance.endpoint.port)" | sort -n) | grep -c . || true)
+      "$(printf '%s' "$REPLY_BODY" | json_field instance.endpoint.port)" | LC_ALL=C sort) | grep -c . || true)
     rtos+=("$rto")
     lost+=("$missing")
     say "bench: $engine failover $run: writes again after ${rto}s; $missing acknowledged writes lost"

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.agent.backups.BackupRunner;
+import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineException;
 import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.AgentCommand;
 import dev.coffer.api.agent.BackupRequest;
+import dev.coffer.api.agent.ConfigurationResult;
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.ErrorKind;
 import dev.coffer.api.agent.PrepareRequest;
@@ -23,7 +25,9 @@ import dev.coffer.api.agent.UserSpec;
 import dev.coffer.api.agent.UserUpdate;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,6 +138,18 @@ final class CommandDispatcher {
         replication().repoint(payload(command, ReplicaSetup.class));
         yield null;
       }
+      case APPLY_CONFIGURATION ->
+          json(
+              new ConfigurationResult(
+                  configurable()
+                      .applyConfiguration(
+                          read(
+                              command,
+                              mapper
+                                  .getTypeFactory()
+                                  .constructMapType(Map.class, String.class, String.class)))));
+      case GET_CONFIGURATION ->
+          json(configurable().currentConfiguration(Set.copyOf(payloadList(command, String.class))));
     };
   }
 
@@ -169,6 +185,13 @@ final class CommandDispatcher {
       ignoringConflict(() -> engine.createUser(user), "user", user.name());
     }
     return null;
+  }
+
+  private ConfigurableEngine configurable() {
+    if (engine instanceof ConfigurableEngine configurable) {
+      return configurable;
+    }
+    throw EngineException.badRequest("This datastore does not support configuration groups.");
   }
 
   private ReplicationEngine replication() {

@@ -61,5 +61,13 @@ public enum CommandType {
   /** No payload: refuse writes and replicate from nobody until {@link #REPOINT}. */
   FENCE,
   /** Payload {@link ReplicaSetup}: become a replica of another source. */
-  REPOINT
+  REPOINT,
+  /**
+   * Payload {@code Map<String, String>}: the instance's whole configuration (names from the
+   * engine's parameter catalog; absent names return to their defaults); result {@link
+   * ConfigurationResult}.
+   */
+  APPLY_CONFIGURATION,
+  /** Payload {@code List<String>} of parameter names; result {@code Map<String, String>}. */
+  GET_CONFIGURATION
 }

@@ -25,7 +25,12 @@ public enum Capability {
    */
   POINT_IN_TIME_RECOVERY("point_in_time_recovery"),
   /** Read-only replicas of an instance, promotion of a replica, and fencing of an old primary. */
-  REPLICATION("replication");
+  REPLICATION("replication"),
+  /**
+   * Configuration groups: the engine's tunable parameters (its {@code ParameterSpec} catalog) set
+   * through the same calls for every engine, applied live where the engine can.
+   */
+  CONFIGURATION("configuration");
 
   private final String operation;
 
