@@ -464,7 +464,6 @@ final class MariaDbParameters {
                 "utf8mb4_general_ci",
                 "utf8mb4_unicode_ci",
                 "utf8mb4_unicode_520_ci",
-                "utf8mb4_uca1400_ai_ci",
                 "utf8mb4_bin",
                 "utf8mb3_general_ci",
                 "utf8mb3_unicode_ci",
