@@ -50,6 +50,7 @@ public final class ReplicationTaskHandlers {
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(3);
   private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration REJOIN_LINK_TIMEOUT = Duration.ofSeconds(20);
 
   private final ReplicationRepository sets;
   private final ReplicationService replication;
@@ -118,6 +119,21 @@ public final class ReplicationTaskHandlers {
       agents.cancel(id);
       return Optional.empty();
     }
+  }
+
+  /** Whether the member reports itself a connected replica within {@code within}. */
+  private boolean follows(String instanceId, Duration within) throws InterruptedException {
+    Instant deadline = Instant.now().plus(within);
+    while (Instant.now().isBefore(deadline)) {
+      Optional<ReplicationStatus> s = status(instanceId, STATUS_TIMEOUT);
+      if (s.isPresent()
+          && ReplicationStatus.REPLICA.equals(s.get().role())
+          && s.get().connected()) {
+        return true;
+      }
+      Thread.sleep(500);
+    }
+    return false;
   }
 
   /** How a replica reaches its source, and whether it is filled from a backup first. */
@@ -219,6 +235,112 @@ public final class ReplicationTaskHandlers {
     return json.readValue(task.payload(), ReplicationService.TopologyPayload.class);
   }
 
+  /**
+   * Fills {@code replica} from {@code source} and makes it follow it: the source gets ready for it,
+   * a seed backup of the source is taken (engines that seed from one) and restored into the
+   * replica, which then starts replicating. Also rebuilds a former primary that cannot rejoin by
+   * re-pointing (its history diverged): its data is replaced by the seed's. Steps carry ids from
+   * {@code step}.
+   */
+  private void fill(Task task, ReplicaSet set, Instance source, Instance replica, String step)
+      throws Exception {
+    SourceLink link = link(set, source.id(), replica.id(), step);
+    ReplicaSetup setup = link.setup();
+    RestoreRequest restore = null;
+    Optional<Backup> seed = Optional.empty();
+    if (link.seedsFromBackup()) {
+      seed = Optional.of(seedBackup(task, source, replica));
+      restore = backups.restoreRequest(system(source.projectId()), seed.get().id());
+      Map<String, String> positions = new HashMap<>(setup.positions());
+      List<RestoreSource> chain = restore.chain();
+      RestoreSource last = chain.get(chain.size() - 1);
+      if (last.engine() != null) {
+        last.engine().position().forEach(positions::putIfAbsent);
+      }
+      setup =
+          new ReplicaSetup(
+              setup.sourceId(),
+              setup.sourceHost(),
+              setup.sourcePort(),
+              setup.credentials(),
+              positions,
+              setup.synchronous());
+    }
+    String prepare = step + ":prepare";
+    agents.send(
+        replica.id(),
+        prepare,
+        CommandType.PREPARE,
+        new PrepareRequest(List.of(), List.of(), restore, null, setup));
+    CommandResult result;
+    try {
+      Duration left = Duration.between(Instant.now(), task.deadline());
+      result = agents.await(prepare, left.isNegative() ? Duration.ZERO : left);
+    } catch (TimeoutException e) {
+      throw new PermanentFailure("The replica did not become ready in time.");
+    }
+    if (!result.ok()) {
+      throw new PermanentFailure("The replica could not be prepared: " + result.error());
+    }
+    seed.ifPresent(b -> backups.delete(system(source.projectId()), b.id()));
+  }
+
+  /** The backup the replica is filled from: found again by name when the task is resumed. */
+  private Backup seedBackup(Task task, Instance source, Instance replica) throws Exception {
+    Principal system = system(source.projectId());
+    String name = "replica-seed-" + replica.id();
+    Backup backup =
+        backups.list(system, Optional.of(source.id())).stream()
+            .filter(b -> b.name().equals(name) && b.status() != BackupStatus.FAILED)
+            .findFirst()
+            .orElseGet(() -> newSeedBackup(task, system, name, source, replica));
+    while (true) {
+      Backup now = backups.get(system, backup.id());
+      if (now.status() == BackupStatus.COMPLETED) {
+        return now;
+      }
+      if (now.status() == BackupStatus.FAILED) {
+        backups.delete(system, now.id());
+        throw new IllegalStateException(
+            "the seed backup of the source failed: " + now.faultMessage());
+      }
+      if (Instant.now().isAfter(task.deadline())) {
+        throw new PermanentFailure("The seed backup of the source did not finish in time.");
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  /**
+   * Starts the seed backup, waiting while another backup of the source runs (replicas created
+   * together each take their turn).
+   */
+  private Backup newSeedBackup(
+      Task task, Principal system, String name, Instance source, Instance replica) {
+    while (true) {
+      try {
+        return backups.create(
+            system,
+            name,
+            source.id(),
+            Optional.of("Seed of replica " + replica.id() + "; deleted once used."),
+            false,
+            Optional.empty(),
+            false);
+      } catch (ApiException.UnprocessableEntity busy) {
+        if (Instant.now().isAfter(task.deadline())) {
+          throw busy;
+        }
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        }
+      }
+    }
+  }
+
   // ---- tasks ----
 
   /** Source ready, seed backup (engines that need one), replica filled and following. */
@@ -242,105 +364,10 @@ public final class ReplicationTaskHandlers {
           instances
               .find(payload.sourceId())
               .orElseThrow(() -> new PermanentFailure("The source instance no longer exists."));
-      SourceLink link = link(set, source.id(), replica.id(), task.id());
-      ReplicaSetup setup = link.setup();
-      boolean seeded = link.seedsFromBackup();
-      RestoreRequest restore = null;
-      Optional<Backup> seed = Optional.empty();
-      if (seeded) {
-        seed = Optional.of(seedBackup(task, source, replica));
-        restore = backups.restoreRequest(system(source.projectId()), seed.get().id());
-        Map<String, String> positions = new HashMap<>(setup.positions());
-        List<RestoreSource> chain = restore.chain();
-        RestoreSource last = chain.get(chain.size() - 1);
-        if (last.engine() != null) {
-          last.engine().position().forEach(positions::putIfAbsent);
-        }
-        setup =
-            new ReplicaSetup(
-                setup.sourceId(),
-                setup.sourceHost(),
-                setup.sourcePort(),
-                setup.credentials(),
-                positions,
-                setup.synchronous());
-      }
-      String prepare = task.id() + ":prepare";
-      agents.send(
-          replica.id(),
-          prepare,
-          CommandType.PREPARE,
-          new PrepareRequest(List.of(), List.of(), restore, null, setup));
-      CommandResult result;
-      try {
-        Duration left = Duration.between(Instant.now(), task.deadline());
-        result = agents.await(prepare, left.isNegative() ? Duration.ZERO : left);
-      } catch (TimeoutException e) {
-        throw new PermanentFailure("The replica did not become ready in time.");
-      }
-      if (!result.ok()) {
-        throw new PermanentFailure("The replica could not be prepared: " + result.error());
-      }
-      seed.ifPresent(b -> backups.delete(system(source.projectId()), b.id()));
+      fill(task, set, source, replica, task.id());
       instances.markRunning(replica.id(), Instant.now());
       instances.setFault(replica.id(), TaskStatus.NONE, null);
       event(set, "replica_created", null, null, "replica " + replica.id() + " of " + source.id());
-    }
-
-    /** The backup the replica is filled from: found again by name when the task is resumed. */
-    private Backup seedBackup(Task task, Instance source, Instance replica) throws Exception {
-      Principal system = system(source.projectId());
-      String name = "replica-seed-" + replica.id();
-      Backup backup =
-          backups.list(system, Optional.of(source.id())).stream()
-              .filter(b -> b.name().equals(name) && b.status() != BackupStatus.FAILED)
-              .findFirst()
-              .orElseGet(() -> newSeedBackup(task, system, name, source, replica));
-      while (true) {
-        Backup now = backups.get(system, backup.id());
-        if (now.status() == BackupStatus.COMPLETED) {
-          return now;
-        }
-        if (now.status() == BackupStatus.FAILED) {
-          backups.delete(system, now.id());
-          throw new IllegalStateException(
-              "the seed backup of the source failed: " + now.faultMessage());
-        }
-        if (Instant.now().isAfter(task.deadline())) {
-          throw new PermanentFailure("The seed backup of the source did not finish in time.");
-        }
-        Thread.sleep(250);
-      }
-    }
-
-    /**
-     * Starts the seed backup, waiting while another backup of the source runs (replicas created
-     * together each take their turn).
-     */
-    private Backup newSeedBackup(
-        Task task, Principal system, String name, Instance source, Instance replica) {
-      while (true) {
-        try {
-          return backups.create(
-              system,
-              name,
-              source.id(),
-              Optional.of("Seed of replica " + replica.id() + "; deleted once used."),
-              false,
-              Optional.empty(),
-              false);
-        } catch (ApiException.UnprocessableEntity busy) {
-          if (Instant.now().isAfter(task.deadline())) {
-            throw busy;
-          }
-          try {
-            Thread.sleep(1000);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-          }
-        }
-      }
     }
 
     @Override
@@ -556,8 +583,20 @@ public final class ReplicationTaskHandlers {
         throw new IllegalStateException("the old primary could not be fenced: " + fenced.error());
       }
       repoint(set, instance.get().id(), set.primaryId(), task.id());
+      String how = "follows the primary";
+      if (!follows(instance.get().id(), REJOIN_LINK_TIMEOUT)) {
+        // Its history diverged past what the engine can rewind (for example MariaDB transactions
+        // that never reached a replica): rebuilt from a seed of the primary, like a new replica.
+        Instance primary = instances.find(set.primaryId()).orElseThrow();
+        fill(task, set, primary, instance.get(), task.id() + ":rb");
+        sets.putMember(instance.get().id(), set.id(), primary.id());
+        if (!follows(instance.get().id(), REJOIN_LINK_TIMEOUT)) {
+          throw new IllegalStateException("the rebuilt former primary does not follow the primary");
+        }
+        how = "was rebuilt from a seed of the primary (its history had diverged) and follows it";
+      }
       sets.setNeedsRejoin(instance.get().id(), false);
-      event(set, "rejoin", null, set.primaryId(), instance.get().id() + " follows the primary");
+      event(set, "rejoin", null, set.primaryId(), instance.get().id() + " " + how);
     }
 
     @Override

@@ -51,6 +51,20 @@ abstract class ReplicaSetScenario {
 
   abstract Client client();
 
+  /**
+   * Whether the failover test first makes the old primary's history diverge: replication to the
+   * replicas is paused ({@link #pauseReplication}) while the primary acknowledges a few more
+   * writes, then the primary is killed, so the promoted replica lacks writes the old primary has.
+   */
+  boolean divergeBeforeFailover() {
+    return false;
+  }
+
+  /** Stops the replica from receiving its source's changes (engine-specific, as its admin). */
+  void pauseReplication(String replicaId) throws Exception {
+    throw new UnsupportedOperationException();
+  }
+
   /** Whether the set is created synchronous (then failover must lose nothing). */
   boolean synchronous() {
     return false;
@@ -196,6 +210,12 @@ abstract class ReplicaSetScenario {
     Writer load = new Writer(client, endpointHost, endpointPort, 1_000_000);
     load.start();
     load.awaitAcknowledged(20);
+    if (divergeBeforeFailover()) {
+      pauseReplication(primary);
+      pauseReplication(replicas.get(1));
+      int before = load.acknowledged.size();
+      await().atMost(Duration.ofSeconds(10)).until(() -> load.acknowledged.size() >= before + 5);
+    }
     long killedAt = System.nanoTime();
     killEverythingOf(target);
     // Writes already on their way when the processes died may still be acknowledged: the outage
@@ -246,6 +266,11 @@ abstract class ReplicaSetScenario {
               assertThat(view.at("/replication/pending_rejoin").asBoolean()).isFalse();
               assertThat(view.at("/replication/role").asText()).isEqualTo("replica");
             });
+    if (divergeBeforeFailover()) {
+      assertThat(lost).as("the old primary held writes the new one lacks").isPositive();
+      assertThat(coffer.get(coffer.v1("/instances/" + survivor + "/replication")).raw())
+          .contains("was rebuilt from a seed of the primary");
+    }
     client.write(host(survivorView), port(survivorView), 5_000_000);
     JsonNode rejoined = show(target);
     await()
@@ -324,6 +349,12 @@ abstract class ReplicaSetScenario {
 
   /** SIGKILL for every process of the instance: its agent and its engine. */
   void killEverythingOf(String instanceId) throws IOException {
+    List<Long> pids = processesOf(instanceId);
+    assertThat(pids).as("processes of " + instanceId).isNotEmpty();
+    pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+  }
+
+  List<Long> processesOf(String instanceId) throws IOException {
     String dir = coffer.home.resolve("instances").resolve(instanceId).toString();
     List<Long> pids = new ArrayList<>();
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
@@ -342,8 +373,7 @@ abstract class ReplicaSetScenario {
         }
       }
     }
-    assertThat(pids).as("processes of " + instanceId).isNotEmpty();
-    pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    return pids;
   }
 
   /**
