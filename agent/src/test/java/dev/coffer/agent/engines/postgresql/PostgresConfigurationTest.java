@@ -174,7 +174,8 @@ class PostgresConfigurationTest {
   }
 
   @Test
-  void theAgentsOwnSessionsIgnoreTheGroupsTimeoutsAndStatementLogging() throws IOException, SQLException {
+  void theAgentsOwnSessionsIgnoreTheGroupsTimeoutsAndStatementLogging()
+      throws IOException, SQLException {
     configurable.applyConfiguration(
         Map.of(
             "statement_timeout", "1",
