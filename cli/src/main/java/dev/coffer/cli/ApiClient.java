@@ -66,6 +66,10 @@ final class ApiClient {
     return send("POST", path, body);
   }
 
+  JsonNode patch(String path, JsonNode body) {
+    return send("PATCH", path, body);
+  }
+
   JsonNode put(String path, JsonNode body) {
     return send("PUT", path, body);
   }

@@ -42,6 +42,7 @@ final class Cli implements Runnable {
           LoginCommands.Logout.class,
           InstanceCommands.class,
           BackupCommands.class,
+          ConfigurationCommands.class,
           ReplicaCommands.class,
           DatabaseCommands.class,
           UserCommands.class,

@@ -27,6 +27,10 @@ import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.backups.StaleUploadSweeper;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
+import dev.coffer.server.configurations.ConfigurationRoutes;
+import dev.coffer.server.configurations.ConfigurationService;
+import dev.coffer.server.configurations.ConfigurationTaskHandler;
+import dev.coffer.server.configurations.JdbiConfigurationRepository;
 import dev.coffer.server.databases.DatabaseRoutes;
 import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreRoutes;
@@ -192,6 +196,10 @@ public final class Coffer implements AutoCloseable {
             json);
     tasks.register(replicationTasks.all());
     failover = new FailoverMonitor(replicationRepository, replication, instances);
+    ConfigurationService configurations =
+        new ConfigurationService(
+            new JdbiConfigurationRepository(store.jdbi(), json), service, tasks, agents, json);
+    tasks.register(List.of(new ConfigurationTaskHandler(configurations, instances, agents, json)));
     tasks.register(
         new InstanceTaskHandlers(
                 instances,
@@ -202,8 +210,10 @@ public final class Coffer implements AutoCloseable {
                 logArchives::beforeDelete,
                 id -> {
                   replicationTasks.forget(id);
+                  configurations.forget(id);
                   logArchives.prune(id);
-                })
+                },
+                configurations::restarted)
             .all());
     tasks.register(
         List.of(
@@ -223,7 +233,9 @@ public final class Coffer implements AutoCloseable {
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
                 new FlavorRoutes(flavors)::register,
-                new InstanceRoutes(service, backups, logArchives, replication)::register,
+                new InstanceRoutes(service, backups, logArchives, replication, configurations)
+                    ::register,
+                new ConfigurationRoutes(configurations, datastores)::register,
                 new ReplicationRoutes(replication)::register,
                 new MetricsRoutes(List.of(replication::writeMetrics))::register,
                 new BackupRoutes(backups, service, datastores)::register,

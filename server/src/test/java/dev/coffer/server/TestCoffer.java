@@ -102,6 +102,19 @@ public final class TestCoffer implements AutoCloseable {
     return send("POST", path, body, token);
   }
 
+  public Response patch(String path, String body) {
+    return send("PATCH", path, body, token);
+  }
+
+  /** The value as JSON text (for request bodies). */
+  public String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
   public Response put(String path, String body) {
     return send("PUT", path, body, token);
   }

@@ -218,6 +218,85 @@ class TroveClientTest {
     ok("database", "instance", "delete", "trove-primary");
   }
 
+  @Test
+  void theOpenstackDatabaseClientManagesConfigurationGroups() throws Exception {
+    assertThat(
+            ok("database", "configuration", "parameter", "list", "10.11", "--datastore", "mariadb"))
+        .contains("max_connections")
+        .contains("innodb_buffer_pool_size");
+    assertThat(
+            ok(
+                "database",
+                "configuration",
+                "parameter",
+                "show",
+                "10.11",
+                "max_connections",
+                "--datastore",
+                "mariadb"))
+        .contains("max_connections");
+    ok(
+        "database",
+        "configuration",
+        "create",
+        "cfg1",
+        "{\"max_connections\": 200, \"connect_timeout\": 20}",
+        "--datastore",
+        "mariadb",
+        "--datastore-version",
+        "10.11");
+    assertThat(ok("database", "configuration", "list")).contains("cfg1");
+    Result bad =
+        openstack(
+            "database",
+            "configuration",
+            "create",
+            "cfg-bad",
+            "{\"max_connections\": 0}",
+            "--datastore",
+            "mariadb",
+            "--datastore-version",
+            "10.11");
+    assertThat(bad.exit()).isNotZero();
+    assertThat(bad.out()).contains("max_connections");
+    ok(
+        "database",
+        "instance",
+        "create",
+        "trove-tuned",
+        "--flavor",
+        "m1.tiny",
+        "--size",
+        "1",
+        "--datastore",
+        "mariadb",
+        "--datastore-version",
+        "10.11");
+    String id =
+        ok("database", "instance", "show", "trove-tuned", "-f", "value", "-c", "id").strip();
+    awaitStatus(id, "ACTIVE");
+    ok("database", "configuration", "attach", "trove-tuned", "cfg1");
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> ok("database", "configuration", "default", "trove-tuned").contains("200"));
+    assertThat(ok("database", "configuration", "instances", "cfg1")).contains("trove-tuned");
+    // Like Trove's client, "parameter set" takes the group's id, not its name.
+    String cfg = ok("database", "configuration", "show", "cfg1", "-f", "value", "-c", "id").strip();
+    ok("database", "configuration", "parameter", "set", cfg, "{\"max_connections\": 300}");
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> ok("database", "configuration", "default", "trove-tuned").contains("300"));
+    ok("database", "configuration", "detach", "trove-tuned");
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> !ok("database", "configuration", "instances", "cfg1").contains("trove-tuned"));
+    ok("database", "configuration", "delete", "cfg1");
+    ok("database", "instance", "delete", "trove-tuned");
+  }
+
   private static String status(String id) throws Exception {
     return ok("database", "instance", "show", id, "-f", "value", "-c", "status").strip();
   }

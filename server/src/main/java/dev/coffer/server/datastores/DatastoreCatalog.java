@@ -3,6 +3,7 @@ package dev.coffer.server.datastores;
 import dev.coffer.agent.engine.EngineCatalog;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.InstalledVersion;
+import dev.coffer.api.datastores.ParameterSpec;
 import dev.coffer.server.http.ApiException;
 import java.util.Comparator;
 import java.util.List;
@@ -84,6 +85,14 @@ public final class DatastoreCatalog {
                 new ApiException.BadRequest(
                     "Datastore '" + datastoreName + "' is not known to this Coffer."))
         .descriptor();
+  }
+
+  /** The version's tunable parameters (its configuration group catalog); empty if none. */
+  public List<ParameterSpec> parameters(DatastoreVersion version) {
+    return engines
+        .factory(version.datastoreName())
+        .map(f -> f.parameters(version.name()))
+        .orElse(List.of());
   }
 
   public List<Datastore> datastores() {

@@ -9,6 +9,7 @@ import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.server.backups.Backup;
 import dev.coffer.server.backups.BackupService;
 import dev.coffer.server.backups.LogArchives;
+import dev.coffer.server.configurations.ConfigurationService;
 import dev.coffer.server.datastores.DatastoreVersion;
 import dev.coffer.server.flavors.Flavor;
 import dev.coffer.server.http.ApiException;
@@ -37,16 +38,19 @@ public final class InstanceRoutes {
   private final BackupService backups;
   private final LogArchives logArchives;
   private final ReplicationService replication;
+  private final ConfigurationService configurations;
 
   public InstanceRoutes(
       InstanceService service,
       BackupService backups,
       LogArchives logArchives,
-      ReplicationService replication) {
+      ReplicationService replication,
+      ConfigurationService configurations) {
     this.service = service;
     this.backups = backups;
     this.logArchives = logArchives;
     this.replication = replication;
+    this.configurations = configurations;
   }
 
   public void register(Javalin app) {
@@ -284,6 +288,23 @@ public final class InstanceRoutes {
     if (others.size() > 1) {
       throw new ApiException.BadRequest("Only one attribute (except 'name') is allowed to update.");
     }
+    if (others.contains("configuration")) {
+      // Trove: a group id attaches it, null detaches it.
+      if (body.isNull("configuration")) {
+        configurations.detach(principal, id);
+      } else {
+        configurations.attach(principal, id, body.string("configuration", 64));
+      }
+      body.optionalName("name").ifPresent(n -> service.rename(principal, id, n));
+      ctx.status(202);
+      return;
+    }
+    if (others.isEmpty() && !body.has("name")) {
+      // Trove: an empty instance object detaches the configuration group.
+      configurations.detach(principal, id);
+      ctx.status(202);
+      return;
+    }
     if (others.contains("replica_of") || others.contains("slave_of")) {
       // Trove: the key's presence (usually with null) detaches the replica.
       replication.detach(principal, id);
@@ -399,7 +420,11 @@ public final class InstanceRoutes {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", i.id());
     m.put("name", i.name());
-    m.put("status", StatusRules.status(i, now, service.backupRunning(i)));
+    String status = StatusRules.status(i, now, service.backupRunning(i));
+    if (status.equals("ACTIVE") && configurations.restartPending(i.id())) {
+      status = "RESTART_REQUIRED";
+    }
+    m.put("status", status);
     m.put("operating_status", StatusRules.operatingStatus(i, now));
     m.put("links", Links.of(ctx, project, "instances/" + i.id()));
     m.put(
@@ -446,6 +471,19 @@ public final class InstanceRoutes {
               .replace("{port}", Integer.toString(i.port())));
     }
     replicationView(ctx, i, detailed, m);
+    configurations
+        .attachedGroup(i)
+        .ifPresent(
+            g ->
+                m.put(
+                    "configuration",
+                    Map.of(
+                        "id",
+                        g.id(),
+                        "name",
+                        g.name(),
+                        "links",
+                        Links.of(ctx, project, "configurations/" + g.id()))));
     if (i.faultMessage() != null) {
       Map<String, Object> fault = new LinkedHashMap<>();
       fault.put("message", i.faultMessage());

@@ -38,6 +38,9 @@ public final class InstanceTaskHandlers {
   /** Told the id of each deleted instance (its log archive may go with it). */
   private final Consumer<String> afterDelete;
 
+  /** Told the id of each restarted instance (every configuration value is in effect now). */
+  private final Consumer<String> afterRestart;
+
   public InstanceTaskHandlers(
       InstanceRepository instances,
       InstanceService service,
@@ -45,7 +48,8 @@ public final class InstanceTaskHandlers {
       AgentGateway agents,
       ObjectMapper json,
       Consumer<Instance> beforeDelete,
-      Consumer<String> afterDelete) {
+      Consumer<String> afterDelete,
+      Consumer<String> afterRestart) {
     this.instances = instances;
     this.service = service;
     this.compute = compute;
@@ -53,6 +57,7 @@ public final class InstanceTaskHandlers {
     this.json = json;
     this.beforeDelete = beforeDelete;
     this.afterDelete = afterDelete;
+    this.afterRestart = afterRestart;
   }
 
   public List<TaskHandler> all() {
@@ -181,6 +186,7 @@ public final class InstanceTaskHandlers {
       }
       instances.markRunning(instance.id(), Instant.now());
       instances.setFault(instance.id(), TaskStatus.NONE, null);
+      afterRestart.accept(instance.id());
       log.info("event=instance_restarted instance={}", instance.id());
     }
 

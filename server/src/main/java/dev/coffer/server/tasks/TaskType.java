@@ -13,7 +13,8 @@ public enum TaskType {
   SWITCHOVER(3, Duration.ofMinutes(5)),
   FAILOVER(5, Duration.ofMinutes(5)),
   DETACH_REPLICA(5, Duration.ofMinutes(10)),
-  REJOIN(100, Duration.ofHours(24));
+  REJOIN(100, Duration.ofHours(24)),
+  CONFIGURE_INSTANCE(3, Duration.ofMinutes(10));
 
   private final int maxAttempts;
   private final Duration timeout;

@@ -2,6 +2,7 @@ package dev.coffer.agent.engines.mariadb;
 
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -19,6 +20,7 @@ import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
 import dev.coffer.api.agent.UserUpdate;
+import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.NameRule;
 import java.io.IOException;
@@ -66,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * after the data-directory tool succeeded; anything else found there is the remains of an
  * interrupted initialisation and is replaced.
  */
-final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine {
+final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine {
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String INITIALIZED_MARKER = ".coffer-initialized";
@@ -128,6 +130,7 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine {
   // one backup at a time per instance: they share the scratch directory
   private final Object backupLock = new Object();
   private final MariaDbReplication replication;
+  private final MariaDbConfiguration configuration;
 
   MariaDbEngine(EngineContext context, DatastoreDescriptor descriptor, SqlDialect dialect) {
     this.context = context;
@@ -144,6 +147,13 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine {
             context,
             descriptor.name(),
             dialect,
+            this::connectAdmin,
+            this::writeConfig,
+            () -> pid().isPresent());
+    this.configuration =
+        new MariaDbConfiguration(
+            context,
+            descriptor.capabilities().contains(Capability.CONFIGURATION),
             this::connectAdmin,
             this::writeConfig,
             () -> pid().isPresent());
@@ -216,6 +226,7 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine {
         OsProcesses.terminate(process.pid(), Duration.ofSeconds(10));
         throw e;
       }
+      configuration.started();
       LOG.info(
           "engine={} instance={} event=started pid={}",
           descriptor.name(),
@@ -1410,6 +1421,18 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine {
     replication.repoint(setup);
   }
 
+  // ---- configuration groups ----------------------------------------------------------------
+
+  @Override
+  public synchronized Set<String> applyConfiguration(Map<String, String> values) {
+    return configuration.apply(values);
+  }
+
+  @Override
+  public Map<String, String> currentConfiguration(Set<String> names) {
+    return configuration.current(names);
+  }
+
   /**
    * Users, databases and root of a replica or a fenced server come from its primary: a change of
    * the agent's own here would make it diverge (the agent's account writes through read-only).
@@ -1644,7 +1667,11 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine {
       Path tmp = defaultsFile.resolveSibling("my.cnf.tmp");
       Files.writeString(
           tmp,
-          ServerConfig.render(context, dialect, ReplicationState.load(context.agentDir())),
+          ServerConfig.render(
+              context,
+              dialect,
+              ReplicationState.load(context.agentDir()),
+              ParameterGroup.load(context.agentDir())),
           StandardCharsets.UTF_8);
       // the server skips world-writable option files
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));

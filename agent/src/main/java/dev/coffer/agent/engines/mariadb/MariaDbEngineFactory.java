@@ -6,6 +6,7 @@ import dev.coffer.agent.engine.EngineFactory;
 import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.InstalledVersion;
+import dev.coffer.api.datastores.ParameterSpec;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -31,7 +32,8 @@ public final class MariaDbEngineFactory implements EngineFactory {
               Capability.BACKUP,
               Capability.INCREMENTAL_BACKUP,
               Capability.POINT_IN_TIME_RECOVERY,
-              Capability.REPLICATION),
+              Capability.REPLICATION,
+              Capability.CONFIGURATION),
           Names.DATABASE,
           Names.user(80),
           Set.of(
@@ -129,6 +131,12 @@ public final class MariaDbEngineFactory implements EngineFactory {
     return Map.of(
         MariaDbEngine.BINLOG_TOOL, binlog.get().toString(),
         MariaDbEngine.CLIENT_TOOL, client.get().toString());
+  }
+
+  /** The same catalog for every installed version: this machine has the 10.11 series. */
+  @Override
+  public List<ParameterSpec> parameters(String version) {
+    return MariaDbParameters.specs();
   }
 
   @Override

@@ -14,6 +14,9 @@ final class ServerConfig {
   static final String SOCKET = "mysqld.sock";
   static final String PID_FILE = "mysqld.pid";
   static final String ERROR_LOG = "error.log";
+  static final String SLOW_LOG = "slow.log";
+  static final String CHARACTER_SET = "utf8mb4";
+  static final String COLLATION = "utf8mb4_general_ci";
 
   /** Where {@code SELECT ... INTO OUTFILE} and {@code LOAD DATA} may touch files. */
   static Path filesDir(EngineContext context) {
@@ -23,6 +26,11 @@ final class ServerConfig {
   /** InnoDB's buffer pool takes half of the flavor's RAM, at least 32 MB. */
   static int bufferPoolMb(int memoryMb) {
     return Math.max(32, memoryMb / 2);
+  }
+
+  /** The redo log is a quarter of the buffer pool, at least 16 MB. */
+  static int logFileMb(int memoryMb) {
+    return Math.max(16, bufferPoolMb(memoryMb) / 4);
   }
 
   /** About one connection per 4 MB of RAM, between 50 and 1000. */
@@ -66,6 +74,18 @@ final class ServerConfig {
   }
 
   static String render(EngineContext context, SqlDialect dialect, ReplicationState replication) {
+    return render(context, dialect, replication, ParameterGroup.EMPTY);
+  }
+
+  /**
+   * The whole file. The configuration group comes last in {@code [mysqld]}, so its values win over
+   * the settings Coffer derives; the options Coffer manages are not in its catalog.
+   */
+  static String render(
+      EngineContext context,
+      SqlDialect dialect,
+      ReplicationState replication,
+      ParameterGroup group) {
     int pool = bufferPoolMb(context.memoryMb());
     List<String> lines = new ArrayList<>();
     lines.add("# Written by the Coffer agent before every start; changes here are overwritten.");
@@ -82,10 +102,13 @@ final class ServerConfig {
     // clients are matched by address; no DNS lookups on connect
     lines.add("skip-name-resolve");
     lines.add("innodb_buffer_pool_size=" + pool + "M");
-    lines.add("innodb_log_file_size=" + Math.max(16, pool / 4) + "M");
+    lines.add("innodb_log_file_size=" + logFileMb(context.memoryMb()) + "M");
     lines.add("max_connections=" + maxConnections(context.memoryMb()));
-    lines.add("character-set-server=utf8mb4");
-    lines.add("collation-server=utf8mb4_general_ci");
+    lines.add("character-set-server=" + CHARACTER_SET);
+    lines.add("collation-server=" + COLLATION);
+    // the slow query log (off unless a configuration group turns it on) goes with the other logs,
+    // not into the data directory that backups copy
+    lines.add("slow_query_log_file=" + context.logDir().resolve(SLOW_LOG));
     // saves tens of megabytes per instance; tiny flavors cannot spare them
     lines.add("performance_schema=OFF");
     if (dialect.archivesBinaryLog()) {
@@ -105,6 +128,11 @@ final class ServerConfig {
       lines.addAll(dialect.semiSyncOptions(false));
     } else if (replication.synchronous() && replication.replica()) {
       lines.addAll(dialect.semiSyncOptions(false));
+    }
+    List<String> groupLines = MariaDbConfiguration.optionLines(group);
+    if (!groupLines.isEmpty()) {
+      lines.add("# configuration group");
+      lines.addAll(groupLines);
     }
     lines.add("");
     lines.add("[client]");

@@ -151,7 +151,11 @@ final class PostgresBackup {
                   "--checkpoint=fast",
                   "--label=coffer " + context.instanceId(),
                   "--verbose"),
-              Map.of("PGPASSFILE", passFile.toString()),
+              Map.of(
+                  "PGPASSFILE",
+                  passFile.toString(),
+                  "PGOPTIONS",
+                  PostgresConfig.AGENT_SESSION_OPTIONS),
               out);
       BackupManifest manifest = manifest(stderr);
       LOG.info(

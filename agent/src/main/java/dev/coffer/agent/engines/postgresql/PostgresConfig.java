@@ -33,6 +33,22 @@ final class PostgresConfig {
   }
 
   /**
+   * Startup options of every session of the agent and its tools: a configuration group's timeouts
+   * apply to all sessions, and must not end the agent's long statements, pg_rewind's file reads or
+   * the idle session that holds a backup's slot.
+   */
+  static final String AGENT_SESSION_OPTIONS =
+      "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0"
+          + " -c idle_session_timeout=0";
+
+  /**
+   * The same for the agent's admin sessions (a superuser may set these): a group's statement
+   * logging must not write the agent's statements, which carry password verifiers, to the log.
+   */
+  static final String ADMIN_SESSION_OPTIONS =
+      AGENT_SESSION_OPTIONS + " -c log_statement=none -c log_min_duration_statement=-1";
+
+  /**
    * Seconds after which a WAL segment with any change in it is closed and archived even if it is
    * not full: the most a point-in-time restore can lose when the instance's volume is lost.
    */
@@ -94,8 +110,11 @@ final class PostgresConfig {
         recovery_target_timeline = 'latest'
         primary_conninfo = %s
         primary_slot_name = %s
+        # Last, so that the instance's configuration group wins over the settings above.
+        include_if_exists = %s
         """
-            .formatted(literal(primaryConninfo), literal(slot));
+            .formatted(
+                literal(primaryConninfo), literal(slot), literal(PostgresConfigurationGroup.FILE));
   }
 
   /**
@@ -206,7 +225,7 @@ final class PostgresConfig {
     Set<String> names = new LinkedHashSet<>();
     for (String line : settings(context, PostgresRole.STANDALONE).lines().toList()) {
       int equals = line.indexOf('=');
-      if (!line.startsWith("#") && equals > 0) {
+      if (!line.startsWith("#") && !line.startsWith("include") && equals > 0) {
         names.add(line.substring(0, equals).strip());
       }
     }

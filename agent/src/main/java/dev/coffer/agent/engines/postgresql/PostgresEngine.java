@@ -7,6 +7,7 @@ import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.ROOT_USE
 
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -62,9 +63,10 @@ import org.slf4j.LoggerFactory;
  * clear password never reaches the server, its logs or {@code pg_stat_activity}.
  *
  * <p>Backups are full base backups ({@link PostgresBackup}); replication is physical streaming
- * replication with a slot per replica ({@link PostgresReplication}).
+ * replication with a slot per replica ({@link PostgresReplication}). Configuration groups are an
+ * include file the agent renders ({@link PostgresConfigurationGroup}).
  */
-final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine {
+final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);
 
   /** Encoding names such as {@code UTF8} or {@code LATIN1}; the server decides which exist. */
@@ -85,12 +87,14 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine {
   private final PostgresServer server;
   private final PostgresBackup backups;
   private final PostgresReplication replication;
+  private final PostgresConfigurationGroup configuration;
 
   PostgresEngine(EngineContext context) {
     this.context = context;
     this.server = new PostgresServer(context);
     this.backups = new PostgresBackup(context, server);
     this.replication = new PostgresReplication(context, server);
+    this.configuration = new PostgresConfigurationGroup(context, server);
   }
 
   // ---- lifecycle ----
@@ -118,6 +122,18 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine {
   @Override
   public Optional<Long> pid() {
     return server.pid();
+  }
+
+  // ---- configuration groups ----
+
+  @Override
+  public Set<String> applyConfiguration(Map<String, String> values) {
+    return configuration.apply(values);
+  }
+
+  @Override
+  public Map<String, String> currentConfiguration(Set<String> names) {
+    return configuration.current(names);
   }
 
   // ---- replication ----

@@ -8,6 +8,7 @@ import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.InstalledVersion;
 import dev.coffer.api.datastores.NameRule;
+import dev.coffer.api.datastores.ParameterSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +71,8 @@ public final class PostgresEngineFactory implements EngineFactory {
               Capability.ROOT,
               Capability.BACKUP,
               Capability.POINT_IN_TIME_RECOVERY,
-              Capability.REPLICATION),
+              Capability.REPLICATION,
+              Capability.CONFIGURATION),
           DATABASE_NAMES,
           USER_NAMES,
           Set.of(ADMIN_USER, REPLICATION_USER, ROOT_USER),
@@ -108,6 +110,11 @@ public final class PostgresEngineFactory implements EngineFactory {
   @Override
   public Engine create(EngineContext context) {
     return new PostgresEngine(context);
+  }
+
+  @Override
+  public List<ParameterSpec> parameters(String version) {
+    return PostgresParameters.catalog();
   }
 
   private static Optional<InstalledVersion> installedAt(Path bin) {

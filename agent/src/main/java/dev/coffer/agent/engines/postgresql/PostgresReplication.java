@@ -366,7 +366,7 @@ final class PostgresReplication {
                 "--source-server=" + source),
             context.runAsUser(),
             Duration.ofMinutes(30),
-            Map.of("LC_ALL", "C"));
+            Map.of("LC_ALL", "C", "PGOPTIONS", PostgresConfig.AGENT_SESSION_OPTIONS));
     LOG.info(
         "pg_rewind done instance={} source={} result=\"{}\"",
         context.instanceId(),

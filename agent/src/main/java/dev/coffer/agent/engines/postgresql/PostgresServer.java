@@ -205,6 +205,10 @@ final class PostgresServer {
     PostgresRole current = role();
     writeEngineFile(
         dataDir().resolve(PostgresConfig.SETTINGS_FILE), PostgresConfig.settings(context, current));
+    // Always this instance's own group: a restore or pg_rewind brought the source's file.
+    writeEngineFile(
+        dataDir().resolve(PostgresConfigurationGroup.FILE),
+        PostgresConfigurationGroup.render(PostgresConfigurationGroup.saved(agentDir())));
     writeEngineFile(dataDir().resolve("pg_hba.conf"), PostgresConfig.hostBasedAuthentication());
     writeEngineFile(
         dataDir().resolve("pg_ident.conf"),
@@ -318,7 +322,11 @@ final class PostgresServer {
             "--dbname=postgres"),
         context.runAsUser(),
         Duration.ofSeconds(60),
-        Map.of("PGCONNECT_TIMEOUT", "10", "PGOPTIONS", "-c log_min_error_statement=panic"),
+        Map.of(
+            "PGCONNECT_TIMEOUT",
+            "10",
+            "PGOPTIONS",
+            PostgresConfig.ADMIN_SESSION_OPTIONS + " -c log_min_error_statement=panic"),
         sql);
   }
 
@@ -496,9 +504,11 @@ final class PostgresServer {
     if (replicationPassword.isPresent()) {
       props.setProperty("user", PostgresEngineFactory.REPLICATION_USER);
       props.setProperty("password", replicationPassword.get());
+      props.setProperty("options", PostgresConfig.AGENT_SESSION_OPTIONS);
     } else {
       props.setProperty("user", PostgresEngineFactory.ADMIN_USER);
       props.setProperty("password", adminPassword());
+      props.setProperty("options", PostgresConfig.ADMIN_SESSION_OPTIONS);
     }
     props.setProperty("connectTimeout", String.valueOf(loginTimeout.toSeconds()));
     props.setProperty("loginTimeout", String.valueOf(loginTimeout.toSeconds()));
@@ -517,7 +527,8 @@ final class PostgresServer {
         + URLEncoder.encode(database, StandardCharsets.UTF_8);
   }
 
-  private Path agentDir() {
+  /** The agent's own directory (mode 0700), created if missing. */
+  Path agentDir() {
     Path agentDir = context.agentDir();
     try {
       if (!Files.exists(agentDir)) {

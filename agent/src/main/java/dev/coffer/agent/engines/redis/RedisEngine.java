@@ -6,6 +6,7 @@ import static dev.coffer.agent.engines.redis.RedisEngineFactory.ROOT_USER;
 
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -36,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -52,9 +54,11 @@ import redis.clients.jedis.resps.AccessControlUser;
  * permission; clients' users may touch any key but run no admin or dangerous command. Every ACL
  * change is followed by {@code ACL SAVE} so users survive a restart. Backups are full RDB snapshots
  * with the users beside them (see {@link RedisBackups}). Replication is {@code REPLICAOF}, with the
- * role kept in a file {@code redis.conf} includes (see {@link RedisReplication}).
+ * role kept in a file {@code redis.conf} includes (see {@link RedisReplication}). The configuration
+ * group is another included file, applied live with {@code CONFIG SET} (see {@link
+ * RedisConfiguration}).
  */
-final class RedisEngine implements Engine, BackupEngine, ReplicationEngine {
+final class RedisEngine implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine {
   private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
 
   private static final Duration START_DEADLINE = Duration.ofSeconds(30);
@@ -73,6 +77,7 @@ final class RedisEngine implements Engine, BackupEngine, ReplicationEngine {
   private final RedisFiles files;
   private final RedisBackups backups;
   private final RedisReplication replication;
+  private final RedisConfiguration configuration;
 
   RedisEngine(EngineContext context, DatastoreDescriptor descriptor) {
     this.context = context;
@@ -89,6 +94,12 @@ final class RedisEngine implements Engine, BackupEngine, ReplicationEngine {
             files,
             timeoutMillis -> connect(ADMIN_USER, adminPassword(), timeoutMillis),
             () -> OsProcesses.ownedDirectories(context.runAsUser(), context.dataDir()));
+    this.configuration =
+        new RedisConfiguration(
+            files,
+            context.memoryMb(),
+            () -> connect(ADMIN_USER, adminPassword(), ADMIN_TIMEOUT_MILLIS),
+            () -> OsProcesses.ownedDirectories(context.runAsUser(), context.dataDir()));
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -100,6 +111,7 @@ final class RedisEngine implements Engine, BackupEngine, ReplicationEngine {
     String adminPassword = adminPassword();
     files.writeConfig(context);
     replication.initialize();
+    configuration.initialize();
     if (!Files.exists(files.aclFile())) {
       files.writeInitialAcl(ADMIN_USER, adminPassword);
       log.info("redis initialised dir={}", context.instanceDir());
@@ -121,7 +133,10 @@ final class RedisEngine implements Engine, BackupEngine, ReplicationEngine {
     if (!Files.exists(files.config()) || !Files.exists(files.aclFile())) {
       throw EngineException.failure("redis is not initialised in " + context.instanceDir());
     }
-    replication.initialize(); // redis.conf includes it: an instance from before replication
+    // redis.conf includes both: an instance from before replication or configuration groups.
+    files.writeConfig(context);
+    replication.initialize();
+    configuration.initialize();
     try {
       Files.deleteIfExists(files.pidFile());
     } catch (IOException e) {
@@ -501,6 +516,18 @@ final class RedisEngine implements Engine, BackupEngine, ReplicationEngine {
 
   private static EngineException noDatabases() {
     return EngineException.unsupported(Capability.DATABASES.operation(), NAME);
+  }
+
+  // ---- configuration groups ----------------------------------------------------------------
+
+  @Override
+  public Set<String> applyConfiguration(Map<String, String> values) {
+    return configuration.apply(values);
+  }
+
+  @Override
+  public Map<String, String> currentConfiguration(Set<String> names) {
+    return configuration.current(names);
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.InstalledVersion;
 import dev.coffer.api.datastores.NameRule;
+import dev.coffer.api.datastores.ParameterSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,8 +21,9 @@ import java.util.regex.Pattern;
 
 /**
  * Redis 7: users through ACLs, root as an ACL user with every permission, replication with {@code
- * REPLICAOF} (see {@link RedisReplication}). Redis has no named databases, so neither databases nor
- * per-database access are offered.
+ * REPLICAOF} (see {@link RedisReplication}), configuration groups over {@code CONFIG SET} (see
+ * {@link RedisParameters}). Redis has no named databases, so neither databases nor per-database
+ * access are offered.
  */
 public final class RedisEngineFactory implements EngineFactory {
   static final String NAME = "redis";
@@ -47,7 +49,12 @@ public final class RedisEngineFactory implements EngineFactory {
       new DatastoreDescriptor(
           NAME,
           6379,
-          Set.of(Capability.USERS, Capability.ROOT, Capability.BACKUP, Capability.REPLICATION),
+          Set.of(
+              Capability.USERS,
+              Capability.ROOT,
+              Capability.BACKUP,
+              Capability.REPLICATION,
+              Capability.CONFIGURATION),
           // Never used (no DATABASES capability); kept strict so that nothing can slip through.
           new NameRule(64, "[A-Za-z0-9_.-]+", "Redis has no named databases"),
           USER_NAMES,
@@ -86,6 +93,12 @@ public final class RedisEngineFactory implements EngineFactory {
     } catch (RuntimeException e) {
       return List.of();
     }
+  }
+
+  /** The Redis 7.0 catalog, for every 7.x installed here (7.2's additions are not offered). */
+  @Override
+  public List<ParameterSpec> parameters(String version) {
+    return version != null && version.startsWith("7.") ? RedisParameters.specs() : List.of();
   }
 
   @Override

@@ -27,6 +27,9 @@ import java.util.List;
  * @param replicationConfig the instance's replication role ({@code replicaof}, {@code masteruser},
  *     {@code masterauth}), included at the end of {@link #config}; owner only, since it holds the
  *     replication password (see {@link RedisReplication})
+ * @param groupConfig the instance's configuration group, included after Coffer's own settings (so
+ *     it wins over them) and before {@link #replicationConfig} (so the role still wins); owner only
+ *     (see {@link RedisConfiguration})
  */
 record RedisFiles(
     Path config,
@@ -36,7 +39,8 @@ record RedisFiles(
     Path consoleLog,
     Path rdbFile,
     Path aofDir,
-    Path replicationConfig) {
+    Path replicationConfig,
+    Path groupConfig) {
 
   static final String RDB_FILE_NAME = "dump.rdb";
   static final String AOF_DIR_NAME = "appendonlydir";
@@ -54,7 +58,8 @@ record RedisFiles(
         context.logDir().resolve("redis-server.out"),
         context.dataDir().resolve(RDB_FILE_NAME),
         context.dataDir().resolve(AOF_DIR_NAME),
-        context.dataDir().resolve("replication.conf"));
+        context.dataDir().resolve("replication.conf"),
+        context.dataDir().resolve("configuration.conf"));
   }
 
   /** About 75% of the flavor's RAM: the rest is for Redis' own overhead, forks and buffers. */
@@ -96,6 +101,8 @@ record RedisFiles(
             "repl-diskless-sync-delay 0",
             "replica-read-only yes",
             "repl-backlog-size " + replBacklogMb(context.memoryMb()) + "mb",
+            // The configuration group: over Coffer's defaults above, under the role below.
+            "include " + groupConfig,
             // Last, so that the role written by the agent wins over anything above.
             "include " + replicationConfig,
             ""));
@@ -128,6 +135,11 @@ record RedisFiles(
    */
   void writeReplicationConfig(String text) {
     writeAtomically(replicationConfig, text, "rw-------");
+  }
+
+  /** Replaces the configuration group (read by redis-server at its next start). */
+  void writeGroupConfig(String text) {
+    writeAtomically(groupConfig, text, "rw-------");
   }
 
   /** Replaces the ACL file (read by redis-server at its next start). */

@@ -48,7 +48,8 @@ class DescriptorTest {
             Capability.BACKUP,
             Capability.INCREMENTAL_BACKUP,
             Capability.POINT_IN_TIME_RECOVERY,
-            Capability.REPLICATION);
+            Capability.REPLICATION,
+            Capability.CONFIGURATION);
     assertThat(mariaDb.reservedUsers())
         .containsExactlyInAnyOrder("os_admin", "os_repl", "root", "mariadb.sys");
     assertThat(mariaDb.reservedDatabases())

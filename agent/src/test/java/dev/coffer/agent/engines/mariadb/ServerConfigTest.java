@@ -88,4 +88,37 @@ class ServerConfigTest {
     assertThat(ServerConfig.maxConnections(64)).isEqualTo(50);
     assertThat(ServerConfig.maxConnections(1 << 20)).isEqualTo(1000);
   }
+
+  @Test
+  void aConfigurationGroupComesLastInTheServerSectionSoItWinsOverCofferDefaults() {
+    ParameterGroup group =
+        MariaDbConfiguration.canonical(
+            Map.of(
+                "max_connections", "300",
+                "tx_isolation", "read-committed",
+                "slow_query_log", "true",
+                "character_set_server", "latin1"));
+    String cnf =
+        ServerConfig.render(
+            context(256),
+            new MariaDbDialect(),
+            ReplicationState.replicaOf("p", "127.88.1.3", 3306, false),
+            group);
+    String server = cnf.substring(cnf.indexOf("[mysqld]"), cnf.indexOf("[client]"));
+    assertThat(server)
+        .contains(
+            "max_connections=64",
+            "slow_query_log_file=/srv/i1/log/slow.log",
+            "# configuration group\n"
+                + "max_connections=300\n"
+                + "transaction-isolation=READ-COMMITTED\n"
+                // a charset alone brings its own collation, or the server would not start
+                + "character_set_server=latin1\n"
+                + "collation_server=latin1_swedish_ci\n"
+                + "slow_query_log=ON\n");
+    assertThat(server.indexOf("max_connections=300")).isGreaterThan(server.indexOf("read_only=ON"));
+    assertThat(server.trim()).endsWith("slow_query_log=ON");
+    assertThat(ServerConfig.render(context(256), new MariaDbDialect()))
+        .doesNotContain("# configuration group");
+  }
 }

@@ -33,7 +33,8 @@ class PostgresEngineFactoryTest {
             Capability.ROOT,
             Capability.BACKUP,
             Capability.POINT_IN_TIME_RECOVERY,
-            Capability.REPLICATION);
+            Capability.REPLICATION,
+            Capability.CONFIGURATION);
     assertThat(descriptor.reservedUsers())
         .containsExactlyInAnyOrder("os_admin", "os_repl", "postgres");
     assertThat(descriptor.reservedDatabases())

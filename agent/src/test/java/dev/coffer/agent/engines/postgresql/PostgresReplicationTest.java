@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupEngine.BackupSource;
 import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.EngineFixture;
 import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.Secrets;
@@ -84,8 +85,12 @@ class PostgresReplicationTest {
       s.execute("CREATE TABLE numbers (n int PRIMARY KEY)");
       s.execute("INSERT INTO numbers SELECT generate_series(1, 10)");
     }
+    // Each instance has its own configuration group; the source's backups carry its group file.
+    assertThat(configuration(first).applyConfiguration(Map.of("work_mem", "20480"))).isEmpty();
     createReplica(first, second);
     createReplica(first, third);
+    assertThat(configuration(second).applyConfiguration(Map.of("work_mem", "10240"))).isEmpty();
+    assertThat(configuration(third).applyConfiguration(Map.of("work_mem", "12288"))).isEmpty();
   }
 
   @AfterAll
@@ -294,6 +299,10 @@ class PostgresReplicationTest {
         .atMost(CATCH_UP)
         .untilAsserted(
             () -> assertThat(status(dead).progress()).isEqualTo(status(promoted).progress()));
+    // pg_rewind copied the new primary's configuration files; each keeps its own group.
+    assertThat(workMem(promoted)).isEqualTo("20480");
+    assertThat(workMem(follower)).isEqualTo("12288");
+    assertThat(workMem(dead)).isEqualTo("10240");
   }
 
   @Test
@@ -342,6 +351,14 @@ class PostgresReplicationTest {
   private static ReplicaSetup setup(EngineFixture source) {
     return new ReplicaSetup(
         id(source), source.address(), source.port(), CREDENTIALS, Map.of(), false);
+  }
+
+  private static ConfigurableEngine configuration(EngineFixture fixture) {
+    return (ConfigurableEngine) fixture.engine();
+  }
+
+  private static String workMem(EngineFixture fixture) {
+    return configuration(fixture).currentConfiguration(Set.of("work_mem")).get("work_mem");
   }
 
   private static ReplicationEngine replication(EngineFixture fixture) {

@@ -105,7 +105,7 @@ class RedisBackupTest {
         assertThat(files.map(p -> p.getFileName().toString()))
             .as("no scratch files are left in the data directory")
             .containsExactlyInAnyOrder(
-                "users.acl", "dump.rdb", "appendonlydir", "replication.conf");
+                "users.acl", "dump.rdb", "appendonlydir", "replication.conf", "configuration.conf");
       }
     }
   }

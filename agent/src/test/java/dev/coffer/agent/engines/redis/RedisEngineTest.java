@@ -67,14 +67,18 @@ class RedisEngineTest {
   }
 
   @Test
-  void theDescriptorOffersUsersRootBackupAndReplicationButNoDatabases() {
+  void theDescriptorOffersUsersRootBackupReplicationAndConfigurationButNoDatabases() {
     var descriptor = FACTORY.descriptor();
 
     assertThat(descriptor.name()).isEqualTo("redis");
     assertThat(descriptor.defaultPort()).isEqualTo(6379);
     assertThat(descriptor.capabilities())
         .containsExactlyInAnyOrder(
-            Capability.USERS, Capability.ROOT, Capability.BACKUP, Capability.REPLICATION);
+            Capability.USERS,
+            Capability.ROOT,
+            Capability.BACKUP,
+            Capability.REPLICATION,
+            Capability.CONFIGURATION);
     assertThat(descriptor.reservedUsers())
         .containsExactlyInAnyOrder("default", "os_admin", "root", "os_repl");
     assertThat(descriptor.rootUser()).isEqualTo("root");
