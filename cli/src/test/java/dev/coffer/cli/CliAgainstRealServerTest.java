@@ -1,6 +1,7 @@
 package dev.coffer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.coffer.server.Coffer;
 import dev.coffer.server.ServerConfig;
@@ -152,6 +153,40 @@ class CliAgainstRealServerTest {
     assertThat(cli.run("backup", "list").out()).doesNotContain("nightly");
     assertThat(cli.run("instance", "delete", "cache-copy", "--wait", "--timeout", "120").exitCode())
         .isZero();
+
+    // A configuration group, typed by the catalog, attached and read back from the engine.
+    assertThat(cli.run("configuration", "parameters", "redis").out()).contains("maxmemory-policy");
+    var group =
+        cli.run(
+            "configuration",
+            "create",
+            "evicting",
+            "--datastore",
+            "redis",
+            "--value",
+            "maxmemory-policy=allkeys-lru",
+            "--value",
+            "hz=20");
+    assertThat(group.exitCode()).as(group.out() + group.err()).isZero();
+    var badValue =
+        cli.run("configuration", "create", "bad", "--datastore", "redis", "--value", "hz=0");
+    assertThat(badValue.exitCode()).isEqualTo(1);
+    assertThat(badValue.err()).contains("hz");
+    assertThat(cli.run("configuration", "attach", "cache", "evicting").exitCode()).isZero();
+    await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .untilAsserted(
+            () ->
+                assertThat(cli.run("configuration", "values", "cache").out())
+                    .contains("allkeys-lru"));
+    assertThat(cli.run("configuration", "detach", "cache").exitCode()).isZero();
+    await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .untilAsserted(
+            () ->
+                assertThat(cli.run("configuration", "values", "cache").out())
+                    .doesNotContain("allkeys-lru"));
+    assertThat(cli.run("configuration", "delete", "evicting").exitCode()).isZero();
 
     // A replica, a switchover to it, then the old primary detached into a standalone instance.
     var replica = cli.run("replica", "create", "cache-r", "--of", "cache", "--wait");
