@@ -294,6 +294,20 @@ class TroveClientTest {
         .pollInterval(Duration.ofSeconds(1))
         .until(() -> !ok("database", "configuration", "instances", "cfg1").contains("trove-tuned"));
     ok("database", "configuration", "delete", "cfg1");
+
+    ok("database", "instance", "resize", "volume", "trove-tuned", "2");
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                status(id).equals("ACTIVE")
+                    && coffer
+                            .get(coffer.v1("/instances/" + id))
+                            .body()
+                            .at("/instance/volume/size")
+                            .asInt()
+                        == 2);
     ok("database", "instance", "delete", "trove-tuned");
   }
 

@@ -16,6 +16,12 @@ public interface ComputeDriver {
   /** Stops every process of the instance; keeps its files. */
   void stop(String instanceId);
 
+  /**
+   * Grows the instance's volume to {@code sizeGb}, online where possible, else with its processes
+   * stopped (the caller then places the instance again). Never shrinks.
+   */
+  void growVolume(String instanceId, int sizeGb);
+
   /** Stops every process and removes every file and volume of the instance. */
   void destroy(String instanceId);
 

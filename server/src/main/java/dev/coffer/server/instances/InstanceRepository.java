@@ -39,6 +39,8 @@ public interface InstanceRepository {
 
   void rename(String id, String name);
 
+  void setVolumeSize(String id, int sizeGb);
+
   void setAccess(String id, boolean isPublic, List<String> allowedCidrs);
 
   void markDeleted(String id);

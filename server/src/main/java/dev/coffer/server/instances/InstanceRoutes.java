@@ -353,7 +353,8 @@ public final class InstanceRoutes {
       case "restart" -> service.restart(principal, id);
       case "promote_to_replica_source" -> replication.promote(principal, id);
       case "eject_replica_source" -> replication.eject(principal, id);
-      case "resize", "reset_status" ->
+      case "resize" -> resize(principal, id, body.object("resize"));
+      case "reset_status" ->
           throw new ApiException.BadRequest(
               "The '" + keys.get(0) + "' action is not supported by this Coffer yet.");
       default -> throw new ApiException.BadRequest("Action " + keys.get(0) + " not supported.");
@@ -412,6 +413,25 @@ public final class InstanceRoutes {
         .endpoint(member.get().setId())
         .ifPresent(e -> state.put("primary_endpoint", Map.of("host", e.host(), "port", e.port())));
     m.put("replication", state);
+  }
+
+  /** Trove's {@code {"resize": {"volume": {"size": N}}}}; flavor resize is not built yet. */
+  private void resize(Principal principal, String id, Fields resize) {
+    if (resize.has("volume")) {
+      int size =
+          resize
+              .object("volume")
+              .optionalInteger("size", 1, Integer.MAX_VALUE)
+              .orElseThrow(
+                  () -> Fields.invalid(resize.at("volume") + "['size']", "is a required property"));
+      service.resizeVolume(principal, id, size);
+    } else if (resize.has("flavorRef")) {
+      throw new ApiException.BadRequest(
+          "Resizing the flavor is not supported by this Coffer yet; resize the volume with"
+              + " {\"resize\": {\"volume\": {\"size\": N}}}.");
+    } else {
+      throw new ApiException.BadRequest("Validation error: resize needs 'volume' or 'flavorRef'.");
+    }
   }
 
   Map<String, Object> view(Context ctx, Instance i, boolean detailed) {

@@ -207,6 +207,45 @@ public final class InstanceService {
   }
 
   /**
+   * Trove's volume resize: grow only, within the volume limit and the project's quota; the volume
+   * grows online and the instance shows RESIZE meanwhile.
+   */
+  public synchronized void resizeVolume(Principal principal, String id, int size) {
+    Instance instance = get(principal, id);
+    if (size <= instance.volumeSize()) {
+      throw new ApiException.BadRequest(
+          "The new volume 'size' must be larger than the current volume size of '"
+              + instance.volumeSize()
+              + "'.");
+    }
+    if (size > quotas.maxVolumeSizeGb()) {
+      throw new ApiException.OverLimit(
+          "Volume 'size' cannot exceed maximum of "
+              + quotas.maxVolumeSizeGb()
+              + " GB, "
+              + size
+              + " cannot be accepted.");
+    }
+    if (instances.liveVolumeGb(principal.projectId()) - instance.volumeSize() + size
+        > quotas.maxVolumeGb()) {
+      throw new ApiException.OverLimit("Quota exceeded for resources: ['volumes'].");
+    }
+    requireActionable(instance, backupRunning(instance));
+    instances.setTask(instance.id(), TaskStatus.RESIZING);
+    tasks.submit(
+        Task.create(
+            UUID.randomUUID().toString(),
+            TaskType.RESIZE_VOLUME,
+            instance.id(),
+            Integer.toString(size)));
+    log.info(
+        "event=instance_resize_accepted instance={} volume_gb={} new_volume_gb={}",
+        id,
+        instance.volumeSize(),
+        size);
+  }
+
+  /**
    * Trove's gate for actions: no task running, no backup running, and an engine that is up or
    * merely stopped.
    */

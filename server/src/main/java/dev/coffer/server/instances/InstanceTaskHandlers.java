@@ -61,7 +61,7 @@ public final class InstanceTaskHandlers {
   }
 
   public List<TaskHandler> all() {
-    return List.of(new Create(), new Delete(), new Restart());
+    return List.of(new Create(), new Delete(), new Restart(), new ResizeVolume());
   }
 
   private Optional<Instance> live(Task task) {
@@ -194,6 +194,50 @@ public final class InstanceTaskHandlers {
     public void giveUp(Task task, String reason) {
       // Like Trove, a failed restart returns the task to NONE; the engine's status tells the rest.
       instances.setFault(task.instanceId(), TaskStatus.NONE, reason);
+    }
+  }
+
+  /** Grows the volume online; a failure leaves the old size, ACTIVE, with a fault message. */
+  final class ResizeVolume implements TaskHandler {
+    @Override
+    public TaskType type() {
+      return TaskType.RESIZE_VOLUME;
+    }
+
+    @Override
+    public void run(Task task) throws Exception {
+      Optional<Instance> found = live(task);
+      if (found.isEmpty() || found.get().task() != TaskStatus.RESIZING) {
+        return;
+      }
+      int size = Integer.parseInt(task.payload());
+      Instance instance = place(found.get());
+      compute.growVolume(instance.id(), size);
+      instances.setVolumeSize(instance.id(), size);
+      // An offline resize stopped the instance: mount and start it again (a no-op otherwise), and
+      // wait until the engine answers (an empty PREPARE returns once it does) before ACTIVE.
+      place(instance);
+      String commandId = task.id() + ":ready";
+      agents.send(
+          instance.id(), commandId, CommandType.PREPARE, new PrepareRequest(List.of(), List.of()));
+      CommandResult ready;
+      try {
+        ready = awaitUntilDeadline(task, commandId);
+      } catch (TimeoutException e) {
+        throw new PermanentFailure("The engine did not start again after the volume resize.");
+      }
+      if (!ready.ok()) {
+        throw new PermanentFailure(
+            "The engine did not start after the volume resize: " + ready.error());
+      }
+      instances.markRunning(instance.id(), Instant.now());
+      instances.setFault(instance.id(), TaskStatus.NONE, null);
+      log.info("event=instance_volume_resized instance={} volume_gb={}", instance.id(), size);
+    }
+
+    @Override
+    public void giveUp(Task task, String reason) {
+      instances.setFault(task.instanceId(), TaskStatus.NONE, "Volume resize failed: " + reason);
     }
   }
 }

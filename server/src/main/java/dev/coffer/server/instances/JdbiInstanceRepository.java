@@ -229,6 +229,11 @@ public final class JdbiInstanceRepository implements InstanceRepository {
   }
 
   @Override
+  public void setVolumeSize(String id, int sizeGb) {
+    update("update instances set volume_size = ?, updated_at = ? where id = ?", sizeGb, now(), id);
+  }
+
+  @Override
   public void setAccess(String id, boolean isPublic, List<String> allowedCidrs) {
     update(
         "update instances set is_public = ?, allowed_cidrs = ?, updated_at = ? where id = ?",

@@ -30,6 +30,8 @@ public final class StatusRules {
         return "BUILD";
       case REBOOTING:
         return "REBOOT";
+      case RESIZING:
+        return "RESIZE";
       case DELETING:
         return "SHUTDOWN";
       case PROMOTING:

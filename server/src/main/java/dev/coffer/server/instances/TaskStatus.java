@@ -8,6 +8,7 @@ public enum TaskStatus {
   NONE(false),
   BUILDING(false),
   REBOOTING(false),
+  RESIZING(false),
   DELETING(false),
   PROMOTING(false),
   EJECTING(false),

@@ -14,7 +14,8 @@ public enum TaskType {
   FAILOVER(5, Duration.ofMinutes(5)),
   DETACH_REPLICA(5, Duration.ofMinutes(10)),
   REJOIN(100, Duration.ofHours(24)),
-  CONFIGURE_INSTANCE(3, Duration.ofMinutes(10));
+  CONFIGURE_INSTANCE(3, Duration.ofMinutes(10)),
+  RESIZE_VOLUME(3, Duration.ofMinutes(10));
 
   private final int maxAttempts;
   private final Duration timeout;

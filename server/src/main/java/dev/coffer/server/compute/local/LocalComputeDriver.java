@@ -246,6 +246,24 @@ public final class LocalComputeDriver implements ComputeDriver {
   }
 
   @Override
+  public synchronized void growVolume(String instanceId, int sizeGb) {
+    Path data = dir(instanceId).resolve("data");
+    try {
+      volumes.grow(instanceId, sizeGb, data);
+      log.info("event=volume_grown instance={} size_gb={} online=true", instanceId, sizeGb);
+    } catch (RuntimeException online) {
+      // Some kernels refuse an online resize (EPERM): like Trove, stop, resize, start again.
+      log.info(
+          "event=volume_resize_offline instance={} reason=\"{}\"",
+          instanceId,
+          online.getMessage().lines().reduce((a, b) -> b).orElse(""));
+      stop(instanceId);
+      volumes.growOffline(instanceId, sizeGb, data);
+      log.info("event=volume_grown instance={} size_gb={} online=false", instanceId, sizeGb);
+    }
+  }
+
+  @Override
   public synchronized void destroy(String instanceId) {
     stop(instanceId);
     Path dir = dir(instanceId);

@@ -79,6 +79,38 @@ final class Volumes {
     Files.deleteIfExists(mountPoint.resolve("lost+found"));
   }
 
+  /**
+   * Grows a mounted volume online: the image file, then the loop device's size, then the ext4 file
+   * system on it. Directory volumes have no size to change. Never shrinks. Throws if the kernel
+   * refuses the online resize; {@link #growOffline} then does it unmounted.
+   */
+  void grow(String instanceId, int sizeGb, Path mountPoint) {
+    if (!loop) {
+      return;
+    }
+    String device =
+        mountedDevice(mountPoint)
+            .orElseThrow(
+                () -> new IllegalStateException("the volume of " + instanceId + " is not mounted"));
+    run("truncate", "-s", ">" + sizeGb + "G", image(instanceId).toString());
+    run("losetup", "-c", device);
+    run("resize2fs", device);
+  }
+
+  /** Grows the volume with its file system unmounted (every process of the instance stopped). */
+  void growOffline(String instanceId, int sizeGb, Path mountPoint) {
+    if (!loop) {
+      return;
+    }
+    if (isMounted(mountPoint)) {
+      run("umount", mountPoint.toString());
+    }
+    Path image = image(instanceId);
+    run("truncate", "-s", ">" + sizeGb + "G", image.toString());
+    // Cleanly unmounted just now: -f skips the "run e2fsck first" demand.
+    run("resize2fs", "-f", image.toString());
+  }
+
   void release(String instanceId, Path mountPoint) {
     if (isMounted(mountPoint)) {
       try {
@@ -113,6 +145,19 @@ final class Volumes {
 
   private Path image(String instanceId) {
     return dir.resolve(instanceId + ".img");
+  }
+
+  private static Optional<String> mountedDevice(Path mountPoint) {
+    try {
+      String target = mountPoint.toAbsolutePath().toString();
+      return Files.readAllLines(Path.of("/proc/self/mounts")).stream()
+          .map(line -> line.split(" "))
+          .filter(f -> f.length > 1 && f[1].equals(target))
+          .map(f -> f[0])
+          .reduce((first, last) -> last);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 
   private static boolean isMounted(Path mountPoint) {
