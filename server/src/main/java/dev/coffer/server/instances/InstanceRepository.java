@@ -41,6 +41,10 @@ public interface InstanceRepository {
 
   void setVolumeSize(String id, int sizeGb);
 
+  void setDeletionProtection(String id, boolean protect);
+
+  boolean hasDeletionProtection(String id);
+
   void setAccess(String id, boolean isPublic, List<String> allowedCidrs);
 
   void markDeleted(String id);

@@ -209,6 +209,9 @@ public final class InstanceRoutes {
                 isPublic,
                 cidrs));
     logArchive.ifPresent(a -> logArchives.register(created.id(), created.projectId(), a));
+    if (body.optionalBoolean("deletion_protection").orElse(false)) {
+      service.setDeletionProtection(principal, created.id(), true);
+    }
     ctx.status(200).json(Map.of("instance", view(ctx, created, true)));
   }
 
@@ -311,6 +314,17 @@ public final class InstanceRoutes {
       ctx.status(202);
       return;
     }
+    if (others.contains("deletion_protection")) {
+      // Native, like RDS's DeletionProtection.
+      boolean protect =
+          body.optionalBoolean("deletion_protection")
+              .orElseThrow(
+                  () -> Fields.invalid(body.at("deletion_protection"), "must be true or false"));
+      service.setDeletionProtection(principal, id, protect);
+      body.optionalName("name").ifPresent(n -> service.rename(principal, id, n));
+      ctx.status(202);
+      return;
+    }
     for (String other : others) {
       if (!other.equals("access")) {
         throw Fields.invalid(body.at(other), "cannot be updated by this Coffer yet");
@@ -354,9 +368,7 @@ public final class InstanceRoutes {
       case "promote_to_replica_source" -> replication.promote(principal, id);
       case "eject_replica_source" -> replication.eject(principal, id);
       case "resize" -> resize(principal, id, body.object("resize"));
-      case "reset_status" ->
-          throw new ApiException.BadRequest(
-              "The '" + keys.get(0) + "' action is not supported by this Coffer yet.");
+      case "reset_status" -> service.resetStatus(principal, id);
       default -> throw new ApiException.BadRequest("Action " + keys.get(0) + " not supported.");
     }
     ctx.status(202);
@@ -472,6 +484,7 @@ public final class InstanceRoutes {
     }
     m.put("tenant_id", project);
     if (detailed) {
+      m.put("deletion_protection", service.hasDeletionProtection(i));
       m.put("created", Wire.time(i.createdAt()));
       m.put("updated", Wire.time(i.updatedAt()));
       m.put("service_status_updated", Wire.time(i.serviceStatusUpdated()));

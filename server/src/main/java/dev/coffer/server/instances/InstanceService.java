@@ -173,8 +173,45 @@ public final class InstanceService {
     log.info("event=instance_access_updated instance={} public={} cidrs={}", id, isPublic, cidrs);
   }
 
+  /** Native, like RDS: a protected instance refuses DELETE until the flag is off. */
+  public void setDeletionProtection(Principal principal, String id, boolean protect) {
+    Instance instance = get(principal, id);
+    instances.setDeletionProtection(instance.id(), protect);
+    log.info("event=instance_deletion_protection instance={} enabled={}", instance.id(), protect);
+  }
+
+  public boolean hasDeletionProtection(Instance instance) {
+    return instances.hasDeletionProtection(instance.id());
+  }
+
+  /**
+   * Trove's admin reset_status: an instance stuck in a task or an error task goes back to no task
+   * and its fault is cleared; its engine's heartbeats say what it is from then on.
+   */
+  public void resetStatus(Principal principal, String id) {
+    if (!principal.isAdmin()) {
+      throw new ApiException.Forbidden(
+          "Policy doesn't allow instance:reset_status to be performed.");
+    }
+    Instance instance = get(principal, id);
+    instances.setFault(instance.id(), TaskStatus.NONE, null);
+    log.warn(
+        "event=instance_status_reset instance={} was={} by={}",
+        instance.id(),
+        instance.task(),
+        principal.userName());
+  }
+
   public void delete(Principal principal, String id) {
     Instance instance = get(principal, id);
+    if (instances.hasDeletionProtection(instance.id())) {
+      throw new ApiException.Forbidden(
+          "Instance "
+              + id
+              + " has deletion protection; turn it off first with PUT /instances/"
+              + id
+              + " {\"instance\": {\"deletion_protection\": false}}.");
+    }
     if (instance.task() == TaskStatus.BUILDING) {
       throw new ApiException.UnprocessableEntity(
           "Instance " + id + " is not ready. (Status is BUILD).");

@@ -229,6 +229,26 @@ public final class JdbiInstanceRepository implements InstanceRepository {
   }
 
   @Override
+  public void setDeletionProtection(String id, boolean protect) {
+    update(
+        "update instances set deletion_protection = ?, updated_at = ? where id = ?",
+        protect,
+        now(),
+        id);
+  }
+
+  @Override
+  public boolean hasDeletionProtection(String id) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery("select deletion_protection from instances where id = :id")
+                .bind("id", id)
+                .mapTo(Boolean.class)
+                .findOne()
+                .orElse(false));
+  }
+
+  @Override
   public void setVolumeSize(String id, int sizeGb) {
     update("update instances set volume_size = ?, updated_at = ? where id = ?", sizeGb, now(), id);
   }
