@@ -97,7 +97,7 @@ public final class BackupService {
     Instance instance = instances.get(principal, instanceId);
     DatastoreDescriptor ds = instances.descriptorOf(instance);
     if (!ds.supports(Capability.BACKUP)) {
-      throw notSupported(Capability.BACKUP, ds);
+      throw ApiException.notSupported(Capability.BACKUP, ds.name());
     }
     Optional<String> source = sourceOfReplica.apply(instance.id());
     if (source.isPresent()) {
@@ -120,7 +120,7 @@ public final class BackupService {
             : incremental ? backups.latestCompleted(instance.id()) : Optional.empty();
     if (parent.isPresent()) {
       if (!ds.supports(Capability.INCREMENTAL_BACKUP)) {
-        throw notSupported(Capability.INCREMENTAL_BACKUP, ds);
+        throw ApiException.notSupported(Capability.INCREMENTAL_BACKUP, ds.name());
       }
       if (!parent.get().instanceId().equals(instance.id())
           || parent.get().status() != BackupStatus.COMPLETED) {
@@ -174,15 +174,6 @@ public final class BackupService {
         backup.parentId(),
         backup.objectKey());
     return backup;
-  }
-
-  private static ApiException notSupported(Capability capability, DatastoreDescriptor ds) {
-    return new ApiException.BadRequest(
-        "The '"
-            + capability.operation()
-            + "' operation is not supported for the '"
-            + ds.name()
-            + "' datastore.");
   }
 
   public Backup get(Principal principal, String id) {

@@ -65,12 +65,7 @@ public final class ScheduleRoutes {
         || incremental && !ds.supports(Capability.INCREMENTAL_BACKUP)) {
       Capability missing =
           ds.supports(Capability.BACKUP) ? Capability.INCREMENTAL_BACKUP : Capability.BACKUP;
-      throw new ApiException.BadRequest(
-          "The '"
-              + missing.operation()
-              + "' operation is not supported for the '"
-              + ds.name()
-              + "' datastore.");
+      throw ApiException.notSupported(missing, ds.name());
     }
     RetentionPolicy retention =
         new RetentionPolicy(

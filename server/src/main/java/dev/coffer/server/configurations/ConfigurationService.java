@@ -12,7 +12,6 @@ import dev.coffer.server.http.Fields;
 import dev.coffer.server.identity.Principal;
 import dev.coffer.server.instances.Instance;
 import dev.coffer.server.instances.InstanceService;
-import dev.coffer.server.instances.TaskStatus;
 import dev.coffer.server.tasks.Task;
 import dev.coffer.server.tasks.TaskRunner;
 import dev.coffer.server.tasks.TaskType;
@@ -229,20 +228,7 @@ public final class ConfigurationService {
   private void requireAssignable(Instance instance) {
     DatastoreDescriptor descriptor = instances.descriptorOf(instance);
     if (!descriptor.supports(Capability.CONFIGURATION)) {
-      throw new ApiException.BadRequest(
-          "The '"
-              + Capability.CONFIGURATION.operation()
-              + "' operation is not supported for the '"
-              + descriptor.name()
-              + "' datastore.");
-    }
-    if (instance.task() != TaskStatus.NONE) {
-      throw new ApiException.UnprocessableEntity(
-          "Instance "
-              + instance.id()
-              + " is not currently available for an action to be performed (task status was "
-              + instance.task()
-              + ").");
+      throw ApiException.notSupported(Capability.CONFIGURATION, descriptor.name());
     }
     instances.requireActionable(instance, instances.backupRunning(instance));
   }
@@ -299,12 +285,7 @@ public final class ConfigurationService {
     List<ParameterSpec> catalog = instances.datastores().parameters(version);
     DatastoreDescriptor descriptor = instances.datastores().descriptor(version.datastoreName());
     if (catalog.isEmpty() || !descriptor.supports(Capability.CONFIGURATION)) {
-      throw new ApiException.BadRequest(
-          "The '"
-              + Capability.CONFIGURATION.operation()
-              + "' operation is not supported for the '"
-              + version.datastoreName()
-              + "' datastore.");
+      throw ApiException.notSupported(Capability.CONFIGURATION, version.datastoreName());
     }
     return catalog;
   }

@@ -1,5 +1,7 @@
 package dev.coffer.server.http;
 
+import dev.coffer.api.datastores.Capability;
+
 /**
  * A failure with a meaning: each subclass maps to exactly one Trove fault (status code and fault
  * name). Messages are shown to API clients, so they never contain secrets.
@@ -16,6 +18,19 @@ public abstract sealed class ApiException extends RuntimeException
 
   private ApiException(String message) {
     super(message);
+  }
+
+  /**
+   * Trove's 400 for an operation the instance's datastore does not declare; the same words for
+   * every capability and engine.
+   */
+  public static BadRequest notSupported(Capability capability, String datastore) {
+    return new BadRequest(
+        "The '"
+            + capability.operation()
+            + "' operation is not supported for the '"
+            + datastore
+            + "' datastore.");
   }
 
   public abstract int status();

@@ -111,7 +111,7 @@ public final class InstanceRoutes {
       if (restoreTime.isPresent()) {
         DatastoreDescriptor source = service.datastores().descriptor(version.datastoreName());
         if (!source.supports(Capability.POINT_IN_TIME_RECOVERY)) {
-          throw notSupported(Capability.POINT_IN_TIME_RECOVERY, source);
+          throw ApiException.notSupported(Capability.POINT_IN_TIME_RECOVERY, source.name());
         }
         restore =
             new RestoreRequest(
@@ -154,7 +154,7 @@ public final class InstanceRoutes {
     Set<String> databaseNames = new HashSet<>();
     List<Fields> dbFields = body.objects("databases", 100);
     if (!dbFields.isEmpty() && !descriptor.supports(Capability.DATABASES)) {
-      throw notSupported(Capability.DATABASES, descriptor);
+      throw ApiException.notSupported(Capability.DATABASES, descriptor.name());
     }
     for (Fields db : dbFields) {
       DatabaseSpec spec = GuestNames.database(db, descriptor);
@@ -167,7 +167,7 @@ public final class InstanceRoutes {
     Set<String> userKeys = new HashSet<>();
     List<Fields> userFields = body.objects("users", 100);
     if (!userFields.isEmpty() && !descriptor.supports(Capability.USERS)) {
-      throw notSupported(Capability.USERS, descriptor);
+      throw ApiException.notSupported(Capability.USERS, descriptor.name());
     }
     for (Fields user : userFields) {
       UserSpec spec = GuestNames.user(user, descriptor);
@@ -224,15 +224,6 @@ public final class InstanceRoutes {
       }
     }
     return cidrs;
-  }
-
-  private static ApiException notSupported(Capability capability, DatastoreDescriptor descriptor) {
-    return new ApiException.BadRequest(
-        "The '"
-            + capability.operation()
-            + "' operation is not supported for the '"
-            + descriptor.name()
-            + "' datastore.");
   }
 
   private void list(Context ctx) {

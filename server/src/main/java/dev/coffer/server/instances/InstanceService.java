@@ -282,11 +282,8 @@ public final class InstanceService {
         size);
   }
 
-  /**
-   * Trove's gate for actions: no task running, no backup running, and an engine that is up or
-   * merely stopped.
-   */
-  public void requireActionable(Instance instance, boolean backupRunning) {
+  /** First half of Trove's gate for actions: no task running (422 naming the task). */
+  public static void requireNoTask(Instance instance) {
     if (instance.task() != TaskStatus.NONE) {
       throw new ApiException.UnprocessableEntity(
           "Instance "
@@ -295,6 +292,14 @@ public final class InstanceService {
               + instance.task()
               + ").");
     }
+  }
+
+  /**
+   * Trove's gate for actions: no task running, no backup running, and an engine that is up or
+   * merely stopped.
+   */
+  public void requireActionable(Instance instance, boolean backupRunning) {
+    requireNoTask(instance);
     String status = StatusRules.status(instance, Instant.now(), backupRunning);
     if (!status.equals("ACTIVE") && !status.equals("SHUTDOWN")) {
       throw new ApiException.UnprocessableEntity(
@@ -314,12 +319,7 @@ public final class InstanceService {
     Instance instance = get(principal, id);
     DatastoreDescriptor descriptor = descriptorOf(instance);
     if (!descriptor.supports(capability)) {
-      throw new ApiException.BadRequest(
-          "The '"
-              + capability.operation()
-              + "' operation is not supported for the '"
-              + descriptor.name()
-              + "' datastore.");
+      throw ApiException.notSupported(capability, descriptor.name());
     }
     return new GuestTarget(instance, descriptor);
   }

@@ -107,12 +107,7 @@ public final class ReplicationService {
     }
     DatastoreDescriptor descriptor = service.descriptorOf(source);
     if (!descriptor.supports(Capability.REPLICATION)) {
-      throw new ApiException.BadRequest(
-          "The '"
-              + Capability.REPLICATION.operation()
-              + "' operation is not supported for the '"
-              + descriptor.name()
-              + "' datastore.");
+      throw ApiException.notSupported(Capability.REPLICATION, descriptor.name());
     }
     service.requireActionable(source, service.backupRunning(source));
     Optional<Fields> policy = body.optionalObject("replication");
@@ -248,7 +243,7 @@ public final class ReplicationService {
       }
       if (i.get().task() != TaskStatus.NONE) {
         if (reason.equals("eject_replica_source")) {
-          throw busy(i.get());
+          InstanceService.requireNoTask(i.get());
         }
         return false;
       }
@@ -437,21 +432,10 @@ public final class ReplicationService {
       if (i == null) {
         continue;
       }
-      if (i.task() != TaskStatus.NONE) {
-        throw busy(i);
-      }
+      InstanceService.requireNoTask(i);
       all.add(i);
     }
     return all;
-  }
-
-  private static ApiException busy(Instance i) {
-    return new ApiException.UnprocessableEntity(
-        "Instance "
-            + i.id()
-            + " is not currently available for an action to be performed (task status was "
-            + i.task()
-            + ").");
   }
 
   private String write(Object value) {

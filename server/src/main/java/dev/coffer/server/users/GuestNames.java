@@ -55,12 +55,7 @@ public final class GuestNames {
     List<String> databases = new ArrayList<>();
     List<Fields> dbs = user.objects("databases", 100);
     if (!dbs.isEmpty() && !ds.supports(Capability.USER_ACCESS)) {
-      throw new ApiException.BadRequest(
-          "The '"
-              + Capability.USER_ACCESS.operation()
-              + "' operation is not supported for the '"
-              + ds.name()
-              + "' datastore.");
+      throw ApiException.notSupported(Capability.USER_ACCESS, ds.name());
     }
     for (Fields db : dbs) {
       String dbName = db.string("name", 255);
