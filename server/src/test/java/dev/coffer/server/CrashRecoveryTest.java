@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.api.agent.Json;
-import java.io.File;
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -145,7 +143,8 @@ class CrashRecoveryTest {
           .pollInterval(Duration.ofMillis(500))
           .until(() -> status(id).equals("GONE"));
       assertThat(home.resolve("instances").resolve(id)).doesNotExist();
-      assertThat(processesMentioning(home.resolve("instances").resolve(id).toString())).isEmpty();
+      assertThat(TestCoffer.processesMentioning(home.resolve("instances").resolve(id).toString()))
+          .isEmpty();
     }
   }
 
@@ -216,27 +215,6 @@ class CrashRecoveryTest {
       }
     }
     return java.util.HexFormat.of().formatHex(digest.digest());
-  }
-
-  static List<Long> processesMentioning(String dir) throws IOException {
-    List<Long> pids = new ArrayList<>();
-    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path p : (Iterable<Path>) procs::iterator) {
-        if (!p.getFileName().toString().matches("\\d+")) {
-          continue;
-        }
-        try {
-          String cmd = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
-          String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
-          if (cmd.contains(dir + File.separator) || cwd.startsWith(dir)) {
-            pids.add(Long.parseLong(p.getFileName().toString()));
-          }
-        } catch (IOException | UnsupportedOperationException gone) {
-          // the process ended while we looked
-        }
-      }
-    }
-    return pids;
   }
 
   @AfterEach

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.api.agent.Json;
 import dev.coffer.server.identity.IdentityService;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * A real Coffer for tests: in-process control plane on a free port with its own home, talking to
@@ -180,6 +184,31 @@ public final class TestCoffer implements AutoCloseable {
       coffer.close();
       deleteTree(home);
     }
+  }
+
+  /**
+   * Processes whose command line or working directory lies below {@code dir}: an instance's agent
+   * and engine (found the way the local compute driver finds them).
+   */
+  public static List<Long> processesMentioning(String dir) throws IOException {
+    List<Long> pids = new ArrayList<>();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path p : (Iterable<Path>) procs::iterator) {
+        if (!p.getFileName().toString().matches("\\d+")) {
+          continue;
+        }
+        try {
+          String cmd = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
+          String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
+          if (cmd.contains(dir + File.separator) || cwd.startsWith(dir)) {
+            pids.add(Long.parseLong(p.getFileName().toString()));
+          }
+        } catch (IOException | UnsupportedOperationException gone) {
+          // the process ended while we looked
+        }
+      }
+    }
+    return pids;
   }
 
   /** Removes a test's home directory and everything in it. */

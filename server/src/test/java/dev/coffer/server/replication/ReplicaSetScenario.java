@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.server.TestCoffer;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +16,6 @@ import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -355,25 +352,8 @@ abstract class ReplicaSetScenario {
   }
 
   List<Long> processesOf(String instanceId) throws IOException {
-    String dir = coffer.home.resolve("instances").resolve(instanceId).toString();
-    List<Long> pids = new ArrayList<>();
-    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path p : (Iterable<Path>) procs::iterator) {
-        if (!p.getFileName().toString().matches("\\d+")) {
-          continue;
-        }
-        try {
-          String cmd = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
-          String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
-          if (cmd.contains(dir + "/") || cwd.startsWith(dir)) {
-            pids.add(Long.parseLong(p.getFileName().toString()));
-          }
-        } catch (IOException | UnsupportedOperationException gone) {
-          // ended while we looked
-        }
-      }
-    }
-    return pids;
+    return TestCoffer.processesMentioning(
+        coffer.home.resolve("instances").resolve(instanceId).toString());
   }
 
   /**
