@@ -294,6 +294,47 @@ final class InstanceCommands extends Cli.Group {
     }
   }
 
+  @Command(
+      name = "resize",
+      description = {
+        "Give an instance another flavor (its engine restarts with that memory) or a larger volume.",
+        "An engine that does not start on the new flavor is started again on the old one."
+      })
+  void resize(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Option(names = "--flavor", paramLabel = "FLAVOR", description = "New flavor id or name.")
+          String flavor,
+      @Option(names = "--size", paramLabel = "GB", description = "New, larger volume size in GB.")
+          Integer size,
+      @Option(names = "--wait", description = "Wait until ACTIVE again.") boolean wait,
+      @Option(
+              names = "--timeout",
+              paramLabel = "SECONDS",
+              defaultValue = "900",
+              description = "Seconds to wait.")
+          int timeoutSeconds) {
+    if ((flavor == null) == (size == null)) {
+      throw usage("give exactly one of --flavor or --size");
+    }
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    ObjectNode resize = cli.object();
+    if (flavor != null) {
+      resize.put("flavorRef", FlavorCommands.idOf(FlavorCommands.find(api, flavor)));
+    } else {
+      resize.putObject("volume").put("size", size);
+    }
+    api.post(
+        "/instances/" + ApiClient.segment(id) + "/action", cli.object().set("resize", resize));
+    if (wait) {
+      JsonNode active =
+          new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds)).untilActive(id, idOrName);
+      cli.print(active, out -> printInstance(out, active.path("instance")));
+    } else {
+      cli.done("Resizing " + idOrName + "; see coffer instance show " + idOrName + ".");
+    }
+  }
+
   @Command(name = "rename", description = "Give an instance a new name.")
   void rename(
       @Parameters(paramLabel = "ID|NAME") String idOrName,

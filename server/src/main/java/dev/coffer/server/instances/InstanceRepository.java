@@ -41,6 +41,8 @@ public interface InstanceRepository {
 
   void setVolumeSize(String id, int sizeGb);
 
+  void setFlavor(String id, String flavorId);
+
   void setDeletionProtection(String id, boolean protect);
 
   boolean hasDeletionProtection(String id);

@@ -418,7 +418,9 @@ public final class InstanceRoutes {
     m.put("replication", state);
   }
 
-  /** Trove's {@code {"resize": {"volume": {"size": N}}}}; flavor resize is not built yet. */
+  /**
+   * Trove's {@code {"resize": {"volume": {"size": N}}}} and {@code {"resize": {"flavorRef": F}}}.
+   */
   private void resize(Principal principal, String id, Fields resize) {
     if (resize.has("volume")) {
       int size =
@@ -429,9 +431,19 @@ public final class InstanceRoutes {
                   () -> Fields.invalid(resize.at("volume") + "['size']", "is a required property"));
       service.resizeVolume(principal, id, size);
     } else if (resize.has("flavorRef")) {
-      throw new ApiException.BadRequest(
-          "Resizing the flavor is not supported by this Coffer yet; resize the volume with"
-              + " {\"resize\": {\"volume\": {\"size\": N}}}.");
+      String reference =
+          resize
+              .optionalReference("flavorRef")
+              .orElseThrow(() -> Fields.invalid(resize.at("flavorRef"), "is a required property"));
+      Flavor flavor =
+          service
+              .flavors()
+              .resolve(reference)
+              .orElseThrow(
+                  () ->
+                      new ApiException.NotFound(
+                          "Flavor '" + reference + "' cannot be found; see GET /flavors."));
+      service.resizeFlavor(principal, id, flavor);
     } else {
       throw new ApiException.BadRequest("Validation error: resize needs 'volume' or 'flavorRef'.");
     }

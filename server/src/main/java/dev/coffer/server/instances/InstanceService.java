@@ -282,6 +282,34 @@ public final class InstanceService {
         size);
   }
 
+  /**
+   * Trove's flavor resize: the engine restarts with the memory settings of {@code flavor}; a
+   * failure to start on it returns the instance to its old flavor (see {@link
+   * InstanceTaskHandlers.ResizeFlavor}).
+   */
+  public synchronized void resizeFlavor(Principal principal, String id, Flavor flavor) {
+    Instance instance = get(principal, id);
+    if (flavor.id().equals(instance.flavorId())) {
+      throw new ApiException.BadRequest(
+          "The new flavor id must be different than the current flavor id of '"
+              + instance.flavorId()
+              + "'.");
+    }
+    requireActionable(instance, backupRunning(instance));
+    instances.setTask(instance.id(), TaskStatus.RESIZING);
+    tasks.submit(
+        Task.create(
+            UUID.randomUUID().toString(),
+            TaskType.RESIZE_FLAVOR,
+            instance.id(),
+            write(new FlavorChange(instance.flavorId(), flavor.id()))));
+    log.info(
+        "event=instance_resize_accepted instance={} flavor={} new_flavor={}",
+        id,
+        instance.flavorId(),
+        flavor.id());
+  }
+
   /** First half of Trove's gate for actions: no task running (422 naming the task). */
   public static void requireNoTask(Instance instance) {
     if (instance.task() != TaskStatus.NONE) {

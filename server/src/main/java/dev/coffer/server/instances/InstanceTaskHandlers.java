@@ -61,7 +61,8 @@ public final class InstanceTaskHandlers {
   }
 
   public List<TaskHandler> all() {
-    return List.of(new Create(), new Delete(), new Restart(), new ResizeVolume());
+    return List.of(
+        new Create(), new Delete(), new Restart(), new ResizeVolume(), new ResizeFlavor());
   }
 
   private Optional<Instance> live(Task task) {
@@ -238,6 +239,108 @@ public final class InstanceTaskHandlers {
     @Override
     public void giveUp(Task task, String reason) {
       instances.setFault(task.instanceId(), TaskStatus.NONE, "Volume resize failed: " + reason);
+    }
+  }
+
+  /**
+   * Restarts the engine with the memory settings of another flavor. An engine that does not come up
+   * on it is started again on the old flavor: the instance ends ACTIVE there, with a fault message
+   * that says why.
+   */
+  final class ResizeFlavor implements TaskHandler {
+    /** How long one start may take before the resize is rolled back. */
+    private static final Duration START = Duration.ofMinutes(3);
+
+    @Override
+    public TaskType type() {
+      return TaskType.RESIZE_FLAVOR;
+    }
+
+    @Override
+    public void run(Task task) throws Exception {
+      Optional<Instance> found = live(task);
+      if (found.isEmpty() || found.get().task() != TaskStatus.RESIZING) {
+        return;
+      }
+      FlavorChange change = json.readValue(task.payload(), FlavorChange.class);
+      // Always from a stop: after a crash the agent may run with either flavor's memory.
+      Optional<String> failure =
+          startOn(found.get(), change.toFlavorId(), task, "up" + task.attempts());
+      if (failure.isEmpty()) {
+        instances.markRunning(task.instanceId(), Instant.now());
+        instances.setFault(task.instanceId(), TaskStatus.NONE, null);
+        afterRestart.accept(task.instanceId());
+        log.info(
+            "event=instance_flavor_resized instance={} flavor={}",
+            task.instanceId(),
+            change.toFlavorId());
+        return;
+      }
+      log.warn(
+          "event=instance_flavor_resize_failed instance={} flavor={} reason=\"{}\"",
+          task.instanceId(),
+          change.toFlavorId(),
+          failure.get());
+      Optional<String> back =
+          startOn(found.get(), change.fromFlavorId(), task, "back" + task.attempts());
+      if (back.isPresent()) {
+        throw new PermanentFailure(
+            "The engine did not start on flavor "
+                + change.toFlavorId()
+                + " ("
+                + failure.get()
+                + ") nor again on flavor "
+                + change.fromFlavorId()
+                + " ("
+                + back.get()
+                + ").");
+      }
+      instances.markRunning(task.instanceId(), Instant.now());
+      instances.setFault(
+          task.instanceId(),
+          TaskStatus.NONE,
+          "Resize to flavor "
+              + change.toFlavorId()
+              + " failed: "
+              + failure.get()
+              + "; the instance runs on its previous flavor "
+              + change.fromFlavorId()
+              + ".");
+      afterRestart.accept(task.instanceId());
+    }
+
+    /** Stops the instance, records {@code flavorId} and starts it; empty once the engine serves. */
+    private Optional<String> startOn(Instance instance, String flavorId, Task task, String step)
+        throws Exception {
+      agents.cancelAll(instance.id());
+      compute.stop(instance.id());
+      instances.setFlavor(instance.id(), flavorId);
+      Instance placed = place(instances.find(instance.id()).orElseThrow());
+      String commandId = task.id() + ":" + step;
+      agents.send(
+          placed.id(), commandId, CommandType.PREPARE, new PrepareRequest(List.of(), List.of()));
+      Duration left = Duration.between(Instant.now(), task.deadline());
+      if (left.isNegative()) {
+        throw new TimeoutException("deadline passed");
+      }
+      try {
+        CommandResult ready = agents.await(commandId, left.compareTo(START) < 0 ? left : START);
+        return ready.ok() ? Optional.empty() : Optional.of(ready.error());
+      } catch (TimeoutException e) {
+        return Optional.of("the engine did not answer within " + START.toMinutes() + " minutes");
+      }
+    }
+
+    @Override
+    public void giveUp(Task task, String reason) {
+      // Back to the flavor the instance ran on; the reconciler starts its agent again.
+      try {
+        FlavorChange change = json.readValue(task.payload(), FlavorChange.class);
+        instances.setFlavor(task.instanceId(), change.fromFlavorId());
+      } catch (java.io.IOException | RuntimeException e) {
+        log.warn("event=flavor_rollback_unknown instance={} error=\"{}\"", task.instanceId(), e);
+      }
+      instances.setFault(task.instanceId(), TaskStatus.NONE, "Flavor resize failed: " + reason);
     }
   }
 }

@@ -254,6 +254,11 @@ public final class JdbiInstanceRepository implements InstanceRepository {
   }
 
   @Override
+  public void setFlavor(String id, String flavorId) {
+    update("update instances set flavor_id = ?, updated_at = ? where id = ?", flavorId, now(), id);
+  }
+
+  @Override
   public void setAccess(String id, boolean isPublic, List<String> allowedCidrs) {
     update(
         "update instances set is_public = ?, allowed_cidrs = ?, updated_at = ? where id = ?",

@@ -15,7 +15,8 @@ public enum TaskType {
   DETACH_REPLICA(5, Duration.ofMinutes(10)),
   REJOIN(100, Duration.ofHours(24)),
   CONFIGURE_INSTANCE(3, Duration.ofMinutes(10)),
-  RESIZE_VOLUME(3, Duration.ofMinutes(10));
+  RESIZE_VOLUME(3, Duration.ofMinutes(10)),
+  RESIZE_FLAVOR(3, Duration.ofMinutes(15));
 
   private final int maxAttempts;
   private final Duration timeout;

@@ -146,7 +146,26 @@ public final class LocalComputeDriver implements ComputeDriver {
       volumes.ensureMounted(launch.instanceId(), launch.volumeGb(), dir.resolve("data"));
       AgentConfig config;
       if (Files.exists(configFile)) {
-        config = json.readValue(configFile.toFile(), AgentConfig.class);
+        AgentConfig written = json.readValue(configFile.toFile(), AgentConfig.class);
+        // Address, port and secret stay for the instance's life; size and version follow the
+        // instance (a resize or an upgrade), taking effect when its agent starts next.
+        config =
+            new AgentConfig(
+                written.instanceId(),
+                written.controlPlaneUrl(),
+                written.secret(),
+                written.datastore(),
+                launch.datastoreVersion(),
+                written.bindAddress(),
+                written.port(),
+                written.instanceDir(),
+                launch.memoryMb(),
+                (long) launch.volumeGb() << 30,
+                written.runAsUser(),
+                launch.binaries());
+        if (!config.equals(written)) {
+          writeConfig(dir, config);
+        }
       } else {
         config =
             new AgentConfig(
@@ -162,13 +181,7 @@ public final class LocalComputeDriver implements ComputeDriver {
                 (long) launch.volumeGb() << 30,
                 engineUser.orElse(""),
                 launch.binaries());
-        Path tmp = dir.resolve("agent.json.tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(
-            tmp,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        json.writeValue(tmp.toFile(), config);
-        Files.move(tmp, configFile, StandardCopyOption.ATOMIC_MOVE);
+        writeConfig(dir, config);
       }
       if (agentPid(launch.instanceId()).isPresent()) {
         return new Placement(config.port(), config.secret(), false);
@@ -202,6 +215,16 @@ public final class LocalComputeDriver implements ComputeDriver {
       throw new UncheckedIOException(
           "cannot place instance " + launch.instanceId() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Atomically, readable by root only: the file holds the agent's secret. */
+  private void writeConfig(Path dir, AgentConfig config) throws IOException {
+    Path tmp = dir.resolve("agent.json.tmp");
+    Files.deleteIfExists(tmp);
+    Files.createFile(
+        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    json.writeValue(tmp.toFile(), config);
+    Files.move(tmp, dir.resolve("agent.json"), StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static int choosePort(String address, int preferred) throws IOException {
