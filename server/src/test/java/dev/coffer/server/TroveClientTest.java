@@ -219,7 +219,7 @@ class TroveClientTest {
   }
 
   @Test
-  void theOpenstackDatabaseClientManagesConfigurationGroups() throws Exception {
+  void theOpenstackDatabaseClientManagesConfigurationGroupsAndResizes() throws Exception {
     assertThat(
             ok("database", "configuration", "parameter", "list", "10.11", "--datastore", "mariadb"))
         .contains("max_connections")
@@ -308,6 +308,19 @@ class TroveClientTest {
                             .at("/instance/volume/size")
                             .asInt()
                         == 2);
+    ok("database", "instance", "resize", "flavor", "trove-tuned", "m1.small");
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                status(id).equals("ACTIVE")
+                    && coffer
+                        .get(coffer.v1("/instances/" + id))
+                        .body()
+                        .at("/instance/flavor/id")
+                        .asText()
+                        .equals("2"));
     ok("database", "instance", "delete", "trove-tuned");
   }
 

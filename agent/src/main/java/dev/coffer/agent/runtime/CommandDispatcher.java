@@ -184,6 +184,14 @@ final class CommandDispatcher {
     for (UserSpec user : request.users()) {
       ignoringConflict(() -> engine.createUser(user), "user", user.name());
     }
+    if (!request.configuration().isEmpty()) {
+      // Created with a configuration group: a new instance has no clients to spare a restart for,
+      // so it starts serving with every value in effect rather than RESTART_REQUIRED.
+      if (!configurable().applyConfiguration(request.configuration()).isEmpty()) {
+        engine.stop();
+        engine.start();
+      }
+    }
     return null;
   }
 

@@ -210,6 +210,55 @@ public final class ConfigurationService {
         "event=configuration_attached instance={} configuration={}", instance.id(), group.id());
   }
 
+  /**
+   * The group a new instance of {@code version} is created with ({@code instance['configuration']}
+   * of Trove's create): it must be the caller's and of the same datastore version.
+   */
+  public ConfigurationGroup forNewInstance(
+      Principal principal, String groupId, DatastoreVersion version, String field) {
+    catalogOf(version);
+    ConfigurationGroup group;
+    try {
+      group = get(principal, groupId);
+    } catch (ApiException.NotFound e) {
+      throw new ApiException.BadRequest(
+          "Validation error: "
+              + field
+              + " '"
+              + groupId
+              + "' is not a configuration group of yours.");
+    }
+    if (!group.datastoreVersionId().equals(version.id())) {
+      throw new ApiException.BadRequest(
+          "Validation error: "
+              + field
+              + " "
+              + group.id()
+              + " is for "
+              + label(instances.datastores().version(group.datastoreVersionId(), true))
+              + ", not for "
+              + label(version)
+              + ".");
+    }
+    return group;
+  }
+
+  /** A group's values as an agent applies them (the payload of APPLY_CONFIGURATION). */
+  public static Map<String, String> agentValues(Map<String, Object> groupValues) {
+    Map<String, String> values = new java.util.LinkedHashMap<>();
+    groupValues.forEach((k, v) -> values.put(k, ParameterValidation.asString(v)));
+    return values;
+  }
+
+  /** Records that a new instance was created with {@code group}; its agent applies the values. */
+  public void createdWith(Instance instance, ConfigurationGroup group) {
+    groups.setAttached(instance.id(), group.id());
+    log.info(
+        "event=configuration_attached instance={} configuration={} at=create",
+        instance.id(),
+        group.id());
+  }
+
   /** Trove's detach: back to the engine's defaults; nothing happens if none is attached. */
   public void detach(Principal principal, String instanceId) {
     Instance instance = instances.get(principal, instanceId);

@@ -11,7 +11,6 @@ import dev.coffer.server.tasks.Task;
 import dev.coffer.server.tasks.TaskHandler;
 import dev.coffer.server.tasks.TaskType;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -53,10 +52,8 @@ public final class ConfigurationTaskHandler implements TaskHandler {
     if (instances.find(task.instanceId()).isEmpty()) {
       return;
     }
-    Map<String, String> values = new LinkedHashMap<>();
-    configurations
-        .valuesFor(task.instanceId())
-        .forEach((k, v) -> values.put(k, ParameterValidation.asString(v)));
+    Map<String, String> values =
+        ConfigurationService.agentValues(configurations.valuesFor(task.instanceId()));
     String commandId = task.id() + ":apply";
     agents.send(task.instanceId(), commandId, CommandType.APPLY_CONFIGURATION, values);
     CommandResult result;

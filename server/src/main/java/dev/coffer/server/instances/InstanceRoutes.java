@@ -9,6 +9,7 @@ import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.server.backups.Backup;
 import dev.coffer.server.backups.BackupService;
 import dev.coffer.server.backups.LogArchives;
+import dev.coffer.server.configurations.ConfigurationGroup;
 import dev.coffer.server.configurations.ConfigurationService;
 import dev.coffer.server.datastores.DatastoreVersion;
 import dev.coffer.server.flavors.Flavor;
@@ -72,7 +73,7 @@ public final class InstanceRoutes {
       ctx.status(200).json(Map.of("instance", view(ctx, replica, true)));
       return;
     }
-    for (String unsupported : List.of("configuration", "locality", "modules")) {
+    for (String unsupported : List.of("locality", "modules")) {
       if (body.has(unsupported) && !body.isNull(unsupported)) {
         throw Fields.invalid(body.at(unsupported), "is not supported by this Coffer yet");
       }
@@ -189,6 +190,12 @@ public final class InstanceRoutes {
       isPublic = access.get().optionalBoolean("is_public").orElse(false);
       cidrs = cidrs(access.get());
     }
+    Optional<ConfigurationGroup> configuration =
+        body.has("configuration") && !body.isNull("configuration")
+            ? Optional.of(
+                configurations.forNewInstance(
+                    principal, body.string("configuration", 64), version, body.at("configuration")))
+            : Optional.empty();
     Optional<LogArchives.NewArchive> logArchive =
         descriptor.supports(Capability.POINT_IN_TIME_RECOVERY)
             ? Optional.of(logArchives.create())
@@ -205,10 +212,15 @@ public final class InstanceRoutes {
                     databases,
                     users,
                     restore,
-                    logArchive.map(LogArchives.NewArchive::forAgent).orElse(null)),
+                    logArchive.map(LogArchives.NewArchive::forAgent).orElse(null),
+                    null,
+                    configuration
+                        .map(g -> ConfigurationService.agentValues(g.values()))
+                        .orElse(null)),
                 isPublic,
                 cidrs));
     logArchive.ifPresent(a -> logArchives.register(created.id(), created.projectId(), a));
+    configuration.ifPresent(group -> configurations.createdWith(created, group));
     if (body.optionalBoolean("deletion_protection").orElse(false)) {
       service.setDeletionProtection(principal, created.id(), true);
     }

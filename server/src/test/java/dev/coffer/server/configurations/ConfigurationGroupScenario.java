@@ -162,17 +162,52 @@ abstract class ConfigurationGroupScenario {
     assertThat(coffer.delete(coffer.v1("/configurations/" + groupId)).status()).isEqualTo(202);
   }
 
-  String create() {
-    var r =
+  @Test
+  void anInstanceCreatedWithAGroupServesWithEveryValueAlreadyInEffect() throws Exception {
+    String dynamic = dynamicParameter().getKey();
+    String restart = restartParameter().getKey();
+    var created =
         coffer.post(
-            coffer.v1("/instances"),
-            "{\"instance\":{\"name\":\"tuned\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
-                + initialObjects()
-                + "\"datastore\":{\"type\":\""
-                + datastore()
-                + "\"}}}");
+            coffer.v1("/configurations"),
+            group(
+                "at-create",
+                Map.of(
+                    dynamic, dynamicParameter().getValue(),
+                    restart, restartParameter().getValue())));
+    assertThat(created.status()).as(created.raw()).isEqualTo(200);
+    String groupId = created.body().at("/configuration/id").asText();
+    var unknown = coffer.post(coffer.v1("/instances"), createBody("\"configuration\":\"nope\","));
+    assertThat(unknown.status()).isEqualTo(400);
+    assertThat(unknown.raw()).contains("instance['configuration']").contains("nope");
+
+    var r =
+        coffer.post(coffer.v1("/instances"), createBody("\"configuration\":\"" + groupId + "\","));
+    assertThat(r.status()).as(r.raw()).isEqualTo(200);
+    String id = r.body().at("/instance/id").asText();
+    // never RESTART_REQUIRED: the restart-only value is in effect when it first serves
+    JsonNode instance = awaitStatus(id, "ACTIVE");
+    assertThat(instance.at("/configuration/id").asText()).isEqualTo(groupId);
+    assertThat(engineValue(instance, dynamic))
+        .isEqualTo(String.valueOf(dynamicParameter().getValue()));
+    assertThat(engineValue(instance, restart))
+        .isEqualTo(String.valueOf(restartParameter().getValue()));
+    assertThat(coffer.get(coffer.v1("/configurations/" + groupId + "/instances")).raw())
+        .contains(id);
+  }
+
+  String create() {
+    var r = coffer.post(coffer.v1("/instances"), createBody(""));
     assertThat(r.status()).as(r.raw()).isEqualTo(200);
     return r.body().at("/instance/id").asText();
+  }
+
+  String createBody(String extra) {
+    return "{\"instance\":{\"name\":\"tuned\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
+        + initialObjects()
+        + extra
+        + "\"datastore\":{\"type\":\""
+        + datastore()
+        + "\"}}}";
   }
 
   JsonNode awaitStatus(String id, String status) {
