@@ -218,6 +218,31 @@ public final class BackupService {
     return backup;
   }
 
+  /**
+   * Trove's reset_status also fails the instance's unfinished backups: they end FAILED with {@code
+   * reason} and their partial objects go (a late answer from the agent is then discarded by {@link
+   * BackupTaskHandler}).
+   */
+  public void failRunning(String instanceId, String reason) {
+    for (Backup backup : backups.ofInstance(instanceId)) {
+      if (!backup.status().running()) {
+        continue;
+      }
+      backups.setStatus(backup.id(), BackupStatus.FAILED, reason);
+      deleteObjectQuietly(backup);
+      log.warn("event=backup_failed backup={} reason=\"{}\"", backup.id(), reason);
+    }
+  }
+
+  /** Best effort: a failed backup's object may not exist, or the store may be unreachable now. */
+  void deleteObjectQuietly(Backup backup) {
+    try {
+      vault.delete(backup.objectKey());
+    } catch (RuntimeException e) {
+      log.warn("event=backup_cleanup_failed backup={} error=\"{}\"", backup.id(), e.getMessage());
+    }
+  }
+
   /** Retention: deletes the schedule's expired backups of one instance. */
   public void applyRetention(String instanceId, RetentionPolicy policy) {
     List<Backup> completed =

@@ -87,6 +87,11 @@ public final class BackupTaskHandler implements TaskHandler {
     if (!result.ok()) {
       throw new PermanentFailure("The backup failed: " + result.error());
     }
+    if (backups.find(backup.id()).filter(b -> b.status().running()).isEmpty()) {
+      // failed meanwhile (an administrator reset the instance's status): the object goes too
+      service.deleteObjectQuietly(backup);
+      return;
+    }
     BackupResult done = json.convertValue(result.result(), BackupResult.class);
     if (!vault.exists(backup.objectKey())) {
       throw new PermanentFailure("The agent reported success but the stored object is missing.");
@@ -112,14 +117,7 @@ public final class BackupTaskHandler implements TaskHandler {
         .find(task.payload())
         .ifPresent(
             backup -> {
-              try {
-                vault.delete(backup.objectKey());
-              } catch (RuntimeException e) {
-                log.warn(
-                    "event=backup_cleanup_failed backup={} error=\"{}\"",
-                    backup.id(),
-                    e.getMessage());
-              }
+              service.deleteObjectQuietly(backup);
               backups.setStatus(backup.id(), BackupStatus.FAILED, reason);
               log.warn("event=backup_failed backup={} reason=\"{}\"", backup.id(), reason);
             });

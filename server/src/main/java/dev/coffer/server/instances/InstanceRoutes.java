@@ -371,7 +371,11 @@ public final class InstanceRoutes {
       case "promote_to_replica_source" -> replication.promote(principal, id);
       case "eject_replica_source" -> replication.eject(principal, id);
       case "resize" -> resize(principal, id, body.object("resize"));
-      case "reset_status" -> service.resetStatus(principal, id);
+      case "reset_status" -> {
+        service.resetStatus(principal, id);
+        // Trove fails the instance's unfinished backups with it
+        backups.failRunning(id, "The instance's status was reset by an administrator.");
+      }
       default -> throw new ApiException.BadRequest("Action " + keys.get(0) + " not supported.");
     }
     ctx.status(202);
