@@ -146,7 +146,8 @@ public final class Coffer implements AutoCloseable {
             tasks,
             Quotas.defaults(),
             json,
-            backupRepository::instancesWithRunningBackups);
+            backupRepository::instancesWithRunningBackups,
+            compute);
     Map<String, String> storeSettings = new java.util.TreeMap<>(config.backupStore());
     if ("file".equals(storeSettings.get("type"))) {
       storeSettings.putIfAbsent("path", config.home().resolve("backups").toString());

@@ -22,6 +22,15 @@ public interface ComputeDriver {
    */
   void growVolume(String instanceId, int sizeGb);
 
+  /**
+   * Lets only clients from {@code launch.allowedCidrs()} (and the host itself) connect to the
+   * engine; an empty list lets everyone. Takes effect at once, for new connections.
+   */
+  void applyAccess(InstanceLaunch launch);
+
+  /** Whether {@link #applyAccess} can restrict anything on this compute. */
+  boolean enforcesAccess();
+
   /** Stops every process and removes every file and volume of the instance. */
   void destroy(String instanceId);
 

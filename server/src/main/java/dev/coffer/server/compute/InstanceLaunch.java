@@ -1,5 +1,6 @@
 package dev.coffer.server.compute;
 
+import java.util.List;
 import java.util.Map;
 
 /** What the compute driver needs to place and run one instance's agent and engine. */
@@ -11,4 +12,9 @@ public record InstanceLaunch(
     String address,
     int preferredPort,
     int memoryMb,
-    int volumeGb) {}
+    int volumeGb,
+    List<String> allowedCidrs) {
+  public InstanceLaunch {
+    allowedCidrs = List.copyOf(allowedCidrs);
+  }
+}

@@ -230,12 +230,37 @@ public final class InstanceRoutes {
   private static List<String> cidrs(Fields access) {
     List<String> cidrs = access.strings("allowed_cidrs", 50, 43);
     for (int i = 0; i < cidrs.size(); i++) {
-      if (!cidrs.get(i).matches("(\\d{1,3}\\.){3}\\d{1,3}(/\\d{1,2})?|[0-9a-fA-F:]+(/\\d{1,3})?")) {
+      if (!isNetwork(cidrs.get(i))) {
         throw Fields.invalid(
             access.at("allowed_cidrs") + "[" + i + "]", "must be an IP network such as 10.0.0.0/8");
       }
     }
     return cidrs;
+  }
+
+  /** An IPv4 or IPv6 address with an optional prefix length that fits it. */
+  static boolean isNetwork(String cidr) {
+    String[] parts = cidr.split("/", -1);
+    if (parts.length > 2) {
+      return false;
+    }
+    boolean v4 = parts[0].matches("(\\d{1,3}\\.){3}\\d{1,3}");
+    if (v4) {
+      for (String octet : parts[0].split("\\.")) {
+        if (Integer.parseInt(octet) > 255) {
+          return false;
+        }
+      }
+    } else if (!parts[0].matches("[0-9a-fA-F:]+") || !parts[0].contains(":")) {
+      return false;
+    }
+    if (parts.length == 2) {
+      if (!parts[1].matches("\\d{1,3}")) {
+        return false;
+      }
+      return Integer.parseInt(parts[1]) <= (v4 ? 32 : 128);
+    }
+    return true;
   }
 
   private void list(Context ctx) {

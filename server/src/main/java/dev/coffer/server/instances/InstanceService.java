@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.api.agent.PrepareRequest;
 import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
+import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.InstanceLaunch;
 import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreVersion;
@@ -33,6 +34,7 @@ public final class InstanceService {
   private final Quotas quotas;
   private final ObjectMapper json;
   private final java.util.function.Supplier<java.util.Set<String>> runningBackups;
+  private final ComputeDriver compute;
 
   public InstanceService(
       InstanceRepository instances,
@@ -41,7 +43,8 @@ public final class InstanceService {
       TaskRunner tasks,
       Quotas quotas,
       ObjectMapper json,
-      java.util.function.Supplier<java.util.Set<String>> runningBackups) {
+      java.util.function.Supplier<java.util.Set<String>> runningBackups,
+      ComputeDriver compute) {
     this.instances = instances;
     this.datastores = datastores;
     this.flavors = flavors;
@@ -49,6 +52,7 @@ public final class InstanceService {
     this.quotas = quotas;
     this.json = json;
     this.runningBackups = runningBackups;
+    this.compute = compute;
   }
 
   /** A validated create request. */
@@ -84,6 +88,7 @@ public final class InstanceService {
    */
   public synchronized Instance create(
       Principal principal, CreateRequest request, TaskType taskType, String payload) {
+    requireEnforceable(request.allowedCidrs());
     if (request.volumeSize() > quotas.maxVolumeSizeGb()) {
       throw new ApiException.OverLimit(
           "Volume 'size' cannot exceed maximum of "
@@ -169,8 +174,19 @@ public final class InstanceService {
 
   public void setAccess(Principal principal, String id, boolean isPublic, List<String> cidrs) {
     Instance instance = get(principal, id);
+    requireEnforceable(cidrs);
     instances.setAccess(instance.id(), isPublic, cidrs);
+    compute.applyAccess(launch(instances.find(instance.id()).orElseThrow()));
     log.info("event=instance_access_updated instance={} public={} cidrs={}", id, isPublic, cidrs);
+  }
+
+  /** Refuses a restriction this compute cannot enforce rather than pretend to. */
+  public void requireEnforceable(List<String> cidrs) {
+    if (!cidrs.isEmpty() && !compute.enforcesAccess()) {
+      throw new ApiException.BadRequest(
+          "Validation error: instance['access']['allowed_cidrs'] cannot be enforced by this"
+              + " Coffer: the local driver needs the nft tool (apt-get install nftables) and root.");
+    }
   }
 
   /** Native, like RDS: a protected instance refuses DELETE until the flag is off. */
@@ -388,7 +404,8 @@ public final class InstanceService {
         instance.address(),
         descriptor.defaultPort(),
         flavor(instance).ramMb(),
-        instance.volumeSize());
+        instance.volumeSize(),
+        instance.allowedCidrs());
   }
 
   private String write(Object value) {

@@ -42,6 +42,7 @@ public final class LocalComputeDriver implements ComputeDriver {
   private final Path agentJar;
   private final String controlPlaneUrl;
   private final Optional<String> engineUser;
+  private final AccessRules accessRules;
   private final ObjectMapper json;
   private final Path classArchive;
 
@@ -57,6 +58,7 @@ public final class LocalComputeDriver implements ComputeDriver {
     this.controlPlaneUrl = controlPlaneUrl;
     this.engineUser = engineUser;
     this.json = json;
+    this.accessRules = new AccessRules();
     try {
       Files.createDirectories(instancesDir);
       // The engine user must be able to reach its data directory through every parent.
@@ -183,6 +185,8 @@ public final class LocalComputeDriver implements ComputeDriver {
                 launch.binaries());
         writeConfig(dir, config);
       }
+      accessRules.apply(
+          launch.instanceId(), config.bindAddress(), config.port(), launch.allowedCidrs());
       if (agentPid(launch.instanceId()).isPresent()) {
         return new Placement(config.port(), config.secret(), false);
       }
@@ -287,8 +291,29 @@ public final class LocalComputeDriver implements ComputeDriver {
   }
 
   @Override
+  public synchronized void applyAccess(InstanceLaunch launch) {
+    Path configFile = dir(launch.instanceId()).resolve("agent.json");
+    if (!Files.exists(configFile)) {
+      return; // not placed yet: ensureRunning applies the rules with the port it chooses
+    }
+    try {
+      AgentConfig config = json.readValue(configFile.toFile(), AgentConfig.class);
+      accessRules.apply(
+          launch.instanceId(), config.bindAddress(), config.port(), launch.allowedCidrs());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public boolean enforcesAccess() {
+    return accessRules.available();
+  }
+
+  @Override
   public synchronized void destroy(String instanceId) {
     stop(instanceId);
+    accessRules.remove(instanceId);
     Path dir = dir(instanceId);
     volumes.release(instanceId, dir.resolve("data"));
     deleteTree(dir);
