@@ -64,6 +64,11 @@ final class InstanceCommands extends Cli.Group {
       @Option(names = "--allowed-cidr", paramLabel = "CIDR", description = "Allowed client range.")
           List<String> allowedCidrs,
       @Option(
+              names = "--configuration",
+              paramLabel = "GROUP",
+              description = "Configuration group (id or name) the instance starts with.")
+          String configuration,
+      @Option(
               names = "--from-backup",
               paramLabel = "BACKUP",
               description = "Restore this backup (id or name) into the new instance.")
@@ -139,6 +144,10 @@ final class InstanceCommands extends Cli.Group {
     if (allowedCidrs != null && !allowedCidrs.isEmpty()) {
       ArrayNode cidrs = access.putArray("allowed_cidrs");
       allowedCidrs.forEach(cidrs::add);
+    }
+    if (configuration != null) {
+      instance.put(
+          "configuration", ConfigurationCommands.find(api, configuration).path("id").asText());
     }
     JsonNode created;
     try {
@@ -324,8 +333,7 @@ final class InstanceCommands extends Cli.Group {
     } else {
       resize.putObject("volume").put("size", size);
     }
-    api.post(
-        "/instances/" + ApiClient.segment(id) + "/action", cli.object().set("resize", resize));
+    api.post("/instances/" + ApiClient.segment(id) + "/action", cli.object().set("resize", resize));
     if (wait) {
       JsonNode active =
           new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds)).untilActive(id, idOrName);
@@ -333,6 +341,67 @@ final class InstanceCommands extends Cli.Group {
     } else {
       cli.done("Resizing " + idOrName + "; see coffer instance show " + idOrName + ".");
     }
+  }
+
+  @Command(
+      name = "access",
+      description = {
+        "Choose which client networks may connect to an instance (enforced by the compute).",
+        "Without --allowed-cidr every client may connect again."
+      })
+  void access(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Option(names = "--allowed-cidr", paramLabel = "CIDR", description = "Allowed client range.")
+          List<String> allowedCidrs,
+      @Option(names = "--is-public", description = "Reachable from outside the host.")
+          boolean isPublic) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    ObjectNode access = cli.object().put("is_public", isPublic);
+    ArrayNode cidrs = access.putArray("allowed_cidrs");
+    if (allowedCidrs != null) {
+      allowedCidrs.forEach(cidrs::add);
+    }
+    api.put(
+        "/instances/" + ApiClient.segment(id),
+        cli.object().set("instance", cli.object().set("access", access)));
+    cli.done(
+        cidrs.isEmpty()
+            ? "Every client network may connect to " + idOrName + "."
+            : "Only " + String.join(", ", allowedCidrs) + " may connect to " + idOrName + ".");
+  }
+
+  @Command(
+      name = "protect",
+      description =
+          "Turn deletion protection on (or off with --off): a protected instance refuses delete.")
+  void protect(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Option(names = "--off", description = "Allow deletion again.") boolean off) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    api.put(
+        "/instances/" + ApiClient.segment(id),
+        cli.object().set("instance", cli.object().put("deletion_protection", !off)));
+    cli.done(
+        off
+            ? "Deletion protection is off for " + idOrName + "."
+            : "Deletion protection is on for " + idOrName + ".");
+  }
+
+  @Command(
+      name = "reset-status",
+      description = {
+        "Administrators: end a stuck task of an instance (its status comes from the engine again);",
+        "its unfinished backups are marked FAILED."
+      })
+  void resetStatus(@Parameters(paramLabel = "ID|NAME") String idOrName) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    api.post(
+        "/instances/" + ApiClient.segment(id) + "/action",
+        cli.object().set("reset_status", cli.object()));
+    cli.done("Reset the status of " + idOrName + ".");
   }
 
   @Command(name = "rename", description = "Give an instance a new name.")

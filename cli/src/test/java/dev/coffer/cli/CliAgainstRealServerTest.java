@@ -208,6 +208,25 @@ class CliAgainstRealServerTest {
     assertThat(cli.run("instance", "delete", "cache-r", "--wait", "--timeout", "120").exitCode())
         .isZero();
 
+    // Lifecycle: a larger flavor, a larger volume, access limited, protection, an admin reset.
+    var resized = cli.run("instance", "resize", "cache", "--flavor", "m1.small", "--wait");
+    assertThat(resized.exitCode()).as(resized.out() + resized.err()).isZero();
+    assertThat(resized.out()).containsPattern("flavor\\s+2");
+    var grown = cli.run("instance", "resize", "cache", "--size", "2", "--wait");
+    assertThat(grown.exitCode()).as(grown.out() + grown.err()).isZero();
+    assertThat(grown.out()).contains("2 GB");
+    assertThat(cli.run("instance", "resize", "cache").err()).contains("--flavor or --size");
+    var limited = cli.run("instance", "access", "cache", "--allowed-cidr", "127.0.0.0/8");
+    assertThat(limited.exitCode()).as(limited.out() + limited.err()).isZero();
+    assertThat(cli.run("instance", "show", "cache").out()).contains("127.0.0.0/8");
+    assertThat(cli.run("instance", "access", "cache").out()).contains("Every client network");
+    assertThat(cli.run("instance", "protect", "cache").exitCode()).isZero();
+    var refused = cli.run("instance", "delete", "cache");
+    assertThat(refused.exitCode()).isEqualTo(1);
+    assertThat(refused.err()).contains("deletion protection");
+    assertThat(cli.run("instance", "protect", "cache", "--off").exitCode()).isZero();
+    assertThat(cli.run("instance", "reset-status", "cache").exitCode()).isZero();
+
     var deleted = cli.run("instance", "delete", "cache", "--wait", "--timeout", "120");
     assertThat(deleted.exitCode()).as(deleted.out() + deleted.err()).isZero();
     var gone = cli.run("instance", "show", "cache");
