@@ -43,7 +43,10 @@ abstract class GuestLogScenario {
     return true;
   }
 
-  /** Runs a statement lasting {@code seconds} as the tenant; the log shows {@code marker}. */
+  /**
+   * Runs a statement lasting {@code seconds} as the tenant; the log shows {@code marker}, the
+   * statement's {@code (seconds)}.
+   */
   void runSlowQuery(JsonNode instance, double seconds, String marker) throws Exception {
     throw new UnsupportedOperationException();
   }
@@ -119,18 +122,18 @@ abstract class GuestLogScenario {
     var enabled = action("{\"name\":\"slow_query\",\"enable\":1}");
     assertThat(enabled.status()).as(enabled.raw()).isEqualTo(200);
     assertThat(enabled.body().at("/log/status").asText()).isIn("Enabled", "Ready");
-    runSlowQuery(instance, 1.2, "1.2");
+    runSlowQuery(instance, 1.2, "(1.2)");
     runQuery(instance, "quick-one");
     flushLog(instance, id);
-    awaitTail(id, "slow_query", "1.2");
+    awaitTail(id, "slow_query", "(1.2)");
     assertThat(String.join("\n", tail(id, "slow_query", 50))).doesNotContain("quick-one");
 
     // Publish: the object holds the slow statement; nothing pending. Discard: gone.
     JsonNode slowPublished = action("{\"name\":\"slow_query\",\"publish\":1}").body().path("log");
     assertThat(slowPublished.path("status").asText()).isEqualTo("Published");
     assertThat(slowPublished.path("pending").asLong()).isZero();
-    assertThat(storedText(slowPublished)).contains("1.2");
-    runSlowQuery(instance, 1.1, "1.1");
+    assertThat(storedText(slowPublished)).contains("(1.2)");
+    runSlowQuery(instance, 1.1, "(1.1)");
     flushLog(instance, id);
     await()
         .atMost(Duration.ofSeconds(20))
@@ -138,7 +141,7 @@ abstract class GuestLogScenario {
             () -> assertThat(show("slow_query").path("status").asText()).isEqualTo("Partial"));
     JsonNode again = action("{\"name\":\"slow_query\",\"publish\":1}").body().path("log");
     assertThat(storedObjects(again)).hasSize(2);
-    assertThat(storedText(again)).contains("1.2").contains("1.1");
+    assertThat(storedText(again)).contains("(1.2)").contains("(1.1)");
     JsonNode slowDiscarded = action("{\"name\":\"slow_query\",\"discard\":1}").body().path("log");
     assertThat(slowDiscarded.path("published").asLong()).isZero();
     assertThat(slowDiscarded.path("status").asText()).isEqualTo("Ready");
@@ -161,16 +164,18 @@ abstract class GuestLogScenario {
         .isEqualTo(202);
     awaitStatus(id, "ACTIVE");
     assertThat(show("slow_query").path("status").asText()).isNotEqualTo("Disabled");
-    runSlowQuery(instance, 1.3, "1.3");
+    runSlowQuery(instance, 1.3, "(1.3)");
     flushLog(instance, id);
-    awaitTail(id, "slow_query", "1.3");
+    awaitTail(id, "slow_query", "(1.3)");
 
-    // Off: a slow statement is no longer logged.
+    // Off: a slow statement is no longer logged (general too: PostgreSQL's logs share one file).
+    assertThat(action("{\"name\":\"general\",\"disable\":1}").body().at("/log/status").asText())
+        .isEqualTo("Disabled");
     JsonNode disabled = action("{\"name\":\"slow_query\",\"disable\":1}").body().path("log");
     assertThat(disabled.path("status").asText()).isEqualTo("Disabled");
-    runSlowQuery(instance, 1.25, "1.25");
+    runSlowQuery(instance, 1.25, "(1.25)");
     flushLog(instance, id);
-    assertThat(String.join("\n", tail(id, "slow_query", 200))).doesNotContain("1.25");
+    assertThat(String.join("\n", tail(id, "slow_query", 200))).doesNotContain("(1.25)");
   }
 
   private String instanceId;
