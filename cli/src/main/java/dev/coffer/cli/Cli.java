@@ -47,6 +47,7 @@ final class Cli implements Runnable {
           DatabaseCommands.class,
           UserCommands.class,
           RootCommands.class,
+          LogCommands.class,
           DatastoreCommands.class,
           FlavorCommands.class,
           TokenCommands.class,

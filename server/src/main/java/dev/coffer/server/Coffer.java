@@ -49,6 +49,8 @@ import dev.coffer.server.instances.InstanceTaskHandlers;
 import dev.coffer.server.instances.JdbiInstanceRepository;
 import dev.coffer.server.instances.Quotas;
 import dev.coffer.server.instances.Reconciler;
+import dev.coffer.server.logs.GuestLogRoutes;
+import dev.coffer.server.logs.GuestLogService;
 import dev.coffer.server.metrics.MetricsRoutes;
 import dev.coffer.server.replication.FailoverMonitor;
 import dev.coffer.server.replication.JdbiReplicationRepository;
@@ -201,6 +203,7 @@ public final class Coffer implements AutoCloseable {
         new ConfigurationService(
             new JdbiConfigurationRepository(store.jdbi(), json), service, tasks, agents, json);
     tasks.register(List.of(new ConfigurationTaskHandler(configurations, instances, agents, json)));
+    GuestLogService guestLogs = new GuestLogService(service, agents, vault, json);
     tasks.register(
         new InstanceTaskHandlers(
                 instances,
@@ -213,6 +216,7 @@ public final class Coffer implements AutoCloseable {
                   replicationTasks.forget(id);
                   configurations.forget(id);
                   logArchives.prune(id);
+                  guestLogs.forget(id);
                 },
                 configurations::restarted)
             .all());
@@ -238,6 +242,7 @@ public final class Coffer implements AutoCloseable {
                     ::register,
                 new ConfigurationRoutes(configurations, datastores)::register,
                 new ReplicationRoutes(replication)::register,
+                new GuestLogRoutes(guestLogs)::register,
                 new MetricsRoutes(List.of(replication::writeMetrics))::register,
                 new BackupRoutes(backups, service, datastores)::register,
                 new BackupStrategyRoutes(strategies, service, vault)::register,

@@ -340,6 +340,28 @@ class TroveClientTest {
   }
 
   @Test
+  void theOpenstackDatabaseClientListsShowsAndPublishesGuestLogs() throws Exception {
+    var created =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\"trove-logged\",\"flavorRef\":1,\"datastore\":{\"type\":\"redis\"}}}");
+    assertThat(created.status()).as(created.raw()).isEqualTo(200);
+    String id = created.body().at("/instance/id").asText();
+    awaitStatus(id, "ACTIVE");
+    assertThat(ok("database", "log", "list", id))
+        .contains("server")
+        .contains("SYS")
+        .contains("Ready");
+    assertThat(ok("database", "log", "show", id, "server"))
+        .contains("server")
+        .contains(id + "/redis-server_metafile");
+    assertThat(ok("database", "log", "set", id, "server", "--publish")).contains("Published");
+    Result refused = openstack("database", "log", "set", id, "server", "--enable");
+    assertThat(refused.out()).contains("Cannot enable a SYSTEM log");
+    ok("database", "instance", "delete", id);
+  }
+
+  @Test
   void theOpenstackDatabaseClientManagesBackupStrategies() throws Exception {
     var created =
         coffer.post(

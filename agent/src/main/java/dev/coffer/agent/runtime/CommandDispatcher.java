@@ -7,6 +7,7 @@ import dev.coffer.agent.backups.BackupRunner;
 import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.GuestLogEngine;
 import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.AgentCommand;
@@ -14,6 +15,8 @@ import dev.coffer.api.agent.BackupRequest;
 import dev.coffer.api.agent.ConfigurationResult;
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.ErrorKind;
+import dev.coffer.api.agent.GuestLogChange;
+import dev.coffer.api.agent.GuestLogRead;
 import dev.coffer.api.agent.PrepareRequest;
 import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.RootRequest;
@@ -150,6 +153,9 @@ final class CommandDispatcher {
                                   .constructMapType(Map.class, String.class, String.class)))));
       case GET_CONFIGURATION ->
           json(configurable().currentConfiguration(Set.copyOf(payloadList(command, String.class))));
+      case LIST_LOGS -> json(guestLogs().list());
+      case SET_LOG -> json(guestLogs().set(payload(command, GuestLogChange.class)));
+      case READ_LOG -> json(guestLogs().read(payload(command, GuestLogRead.class)));
     };
   }
 
@@ -200,6 +206,13 @@ final class CommandDispatcher {
       return configurable;
     }
     throw EngineException.badRequest("This datastore does not support configuration groups.");
+  }
+
+  private GuestLogs guestLogs() {
+    if (engine instanceof GuestLogEngine logs) {
+      return new GuestLogs(logs);
+    }
+    throw EngineException.badRequest("This datastore does not keep guest logs.");
   }
 
   private ReplicationEngine replication() {

@@ -69,5 +69,19 @@ public enum CommandType {
    */
   APPLY_CONFIGURATION,
   /** Payload {@code List<String>} of parameter names; result {@code Map<String, String>}. */
-  GET_CONFIGURATION
+  GET_CONFIGURATION,
+  /**
+   * No payload; result {@code List<GuestLog>}: every log the engine keeps, with its file's state.
+   */
+  LIST_LOGS,
+  /**
+   * Payload {@link GuestLogChange}: turn a {@link GuestLogType#USER} log on or off, for good (it
+   * survives restarts) and at once; result {@link GuestLog}.
+   */
+  SET_LOG,
+  /**
+   * Payload {@link GuestLogRead}; result {@link GuestLogChunk}: a bounded piece of a log file, from
+   * an offset or its last lines.
+   */
+  READ_LOG
 }

@@ -98,6 +98,26 @@ public final class BackupVault implements AutoCloseable {
     }
   }
 
+  /** Writes an object; see {@link BackupStore#put}. */
+  public void put(String objectKey, BackupStore.BodyWriter body) {
+    try {
+      store.put(objectKey, body);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to the backup store: " + e.getMessage(), e);
+    }
+  }
+
+  /** An object's bytes, or empty if there is no such object (small objects only). */
+  public java.util.Optional<byte[]> read(String objectKey) {
+    try (java.io.InputStream in = store.open(objectKey)) {
+      return java.util.Optional.of(in.readAllBytes());
+    } catch (java.nio.file.NoSuchFileException e) {
+      return java.util.Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the backup store: " + e.getMessage(), e);
+    }
+  }
+
   public String locationRef(String objectKey) {
     return store.locationRef(objectKey);
   }

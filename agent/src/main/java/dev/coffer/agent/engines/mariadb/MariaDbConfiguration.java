@@ -380,6 +380,10 @@ final class MariaDbConfiguration {
    */
   String effective(Parameter p, ParameterGroup group) {
     String value = group.values().get(p.name());
+    if (value == null) {
+      // a slow query log turned on as a guest log stays on when a group without it is applied
+      value = MariaDbGuestLogs.groupDefault(p.name(), context.agentDir()).orElse(null);
+    }
     if (value != null || p.reset() != Reset.COFFER) {
       return value;
     }

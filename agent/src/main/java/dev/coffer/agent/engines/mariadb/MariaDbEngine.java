@@ -6,6 +6,9 @@ import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.GuestLogEngine;
+import dev.coffer.agent.engine.GuestLogFile;
+import dev.coffer.agent.engine.GuestLogSettings;
 import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
@@ -68,7 +71,8 @@ import org.slf4j.LoggerFactory;
  * after the data-directory tool succeeded; anything else found there is the remains of an
  * interrupted initialisation and is replaced.
  */
-final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine {
+final class MariaDbEngine
+    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine {
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String INITIALIZED_MARKER = ".coffer-initialized";
@@ -131,6 +135,7 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine, Co
   private final Object backupLock = new Object();
   private final MariaDbReplication replication;
   private final MariaDbConfiguration configuration;
+  private final MariaDbGuestLogs guestLogs;
 
   MariaDbEngine(EngineContext context, DatastoreDescriptor descriptor, SqlDialect dialect) {
     this.context = context;
@@ -157,6 +162,9 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine, Co
             this::connectAdmin,
             this::writeConfig,
             () -> pid().isPresent());
+    this.guestLogs =
+        new MariaDbGuestLogs(
+            context, this::connectAdmin, this::writeConfig, () -> pid().isPresent());
   }
 
   /** Where closed binary log files wait to be shipped to the log archive. */
@@ -1433,6 +1441,18 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine, Co
     return configuration.current(names);
   }
 
+  // ---- guest logs ------------------------------------------------------------------------
+
+  @Override
+  public List<GuestLogFile> guestLogs() {
+    return guestLogs.list();
+  }
+
+  @Override
+  public synchronized void setGuestLog(String name, boolean enabled) {
+    guestLogs.set(name, enabled);
+  }
+
   /**
    * Users, databases and root of a replica or a fenced server come from its primary: a change of
    * the agent's own here would make it diverge (the agent's account writes through read-only).
@@ -1479,6 +1499,8 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine, Co
     // concatenation, and failed queries are never copied into exception messages
     properties.setProperty("useServerPrepStmts", "false");
     properties.setProperty("dumpQueriesOnException", "false");
+    // the agent's statements (passwords among them) never reach a general log a user turned on
+    properties.setProperty("sessionVariables", "sql_log_off=1");
     return DriverManager.getConnection(
         "jdbc:mariadb://" + connectHost() + ":" + context.port() + "/", properties);
   }
@@ -1671,7 +1693,8 @@ final class MariaDbEngine implements Engine, BackupEngine, ReplicationEngine, Co
               context,
               dialect,
               ReplicationState.load(context.agentDir()),
-              ParameterGroup.load(context.agentDir())),
+              ParameterGroup.load(context.agentDir()),
+              GuestLogSettings.load(context.agentDir())),
           StandardCharsets.UTF_8);
       // the server skips world-writable option files
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));

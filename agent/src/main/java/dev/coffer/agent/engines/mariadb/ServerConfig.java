@@ -1,10 +1,12 @@
 package dev.coffer.agent.engines.mariadb;
 
 import dev.coffer.agent.engine.EngineContext;
+import dev.coffer.agent.engine.GuestLogSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.CRC32;
 
 /** The {@code my.cnf} of one instance, derived from its context. */
@@ -15,6 +17,14 @@ final class ServerConfig {
   static final String PID_FILE = "mysqld.pid";
   static final String ERROR_LOG = "error.log";
   static final String SLOW_LOG = "slow.log";
+  static final String GENERAL_LOG = "general.log";
+
+  /**
+   * The slowness threshold a slow query log turned on as a guest log starts with, in seconds
+   * (Trove's default); a configuration group's {@code long_query_time} wins over it.
+   */
+  static final String GUEST_LOG_LONG_QUERY_TIME = "1";
+
   static final String CHARACTER_SET = "utf8mb4";
   static final String COLLATION = "utf8mb4_general_ci";
 
@@ -86,6 +96,20 @@ final class ServerConfig {
       SqlDialect dialect,
       ReplicationState replication,
       ParameterGroup group) {
+    return render(context, dialect, replication, group, new GuestLogSettings(Set.of()));
+  }
+
+  /**
+   * The whole file. Guest logs turned on come before the configuration group, so a group that sets
+   * {@code slow_query_log} or {@code long_query_time} itself wins (as Trove's user overrides win
+   * over its log overrides).
+   */
+  static String render(
+      EngineContext context,
+      SqlDialect dialect,
+      ReplicationState replication,
+      ParameterGroup group,
+      GuestLogSettings guestLogs) {
     int pool = bufferPoolMb(context.memoryMb());
     List<String> lines = new ArrayList<>();
     lines.add("# Written by the Coffer agent before every start; changes here are overwritten.");
@@ -109,6 +133,7 @@ final class ServerConfig {
     // the slow query log (off unless a configuration group turns it on) goes with the other logs,
     // not into the data directory that backups copy
     lines.add("slow_query_log_file=" + context.logDir().resolve(SLOW_LOG));
+    lines.add("general_log_file=" + context.logDir().resolve(GENERAL_LOG));
     // saves tens of megabytes per instance; tiny flavors cannot spare them
     lines.add("performance_schema=OFF");
     if (dialect.archivesBinaryLog()) {
@@ -128,6 +153,15 @@ final class ServerConfig {
       lines.addAll(dialect.semiSyncOptions(false));
     } else if (replication.synchronous() && replication.replica()) {
       lines.addAll(dialect.semiSyncOptions(false));
+    }
+    if (guestLogs.isEnabled(MariaDbGuestLogs.GENERAL)) {
+      lines.add("# guest logs");
+      lines.add("general_log=ON");
+    }
+    if (guestLogs.isEnabled(MariaDbGuestLogs.SLOW_QUERY)) {
+      lines.add("# guest logs");
+      lines.add("slow_query_log=ON");
+      lines.add("long_query_time=" + GUEST_LOG_LONG_QUERY_TIME);
     }
     List<String> groupLines = MariaDbConfiguration.optionLines(group);
     if (!groupLines.isEmpty()) {

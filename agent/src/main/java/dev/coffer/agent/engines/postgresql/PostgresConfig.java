@@ -110,11 +110,15 @@ final class PostgresConfig {
         recovery_target_timeline = 'latest'
         primary_conninfo = %s
         primary_slot_name = %s
-        # Last, so that the instance's configuration group wins over the settings above.
+        # Guest logs turned on, then the configuration group: each wins over what comes before.
+        include_if_exists = %s
         include_if_exists = %s
         """
             .formatted(
-                literal(primaryConninfo), literal(slot), literal(PostgresConfigurationGroup.FILE));
+                literal(primaryConninfo),
+                literal(slot),
+                literal(PostgresGuestLogs.FILE),
+                literal(PostgresConfigurationGroup.FILE));
   }
 
   /**

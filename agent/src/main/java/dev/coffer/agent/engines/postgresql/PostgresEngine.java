@@ -11,6 +11,8 @@ import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.GuestLogEngine;
+import dev.coffer.agent.engine.GuestLogFile;
 import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
@@ -66,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * replication with a slot per replica ({@link PostgresReplication}). Configuration groups are an
  * include file the agent renders ({@link PostgresConfigurationGroup}).
  */
-final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine {
+final class PostgresEngine
+    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);
 
   /** Encoding names such as {@code UTF8} or {@code LATIN1}; the server decides which exist. */
@@ -88,6 +91,7 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, C
   private final PostgresBackup backups;
   private final PostgresReplication replication;
   private final PostgresConfigurationGroup configuration;
+  private final PostgresGuestLogs guestLogs;
 
   PostgresEngine(EngineContext context) {
     this.context = context;
@@ -95,6 +99,7 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, C
     this.backups = new PostgresBackup(context, server);
     this.replication = new PostgresReplication(context, server);
     this.configuration = new PostgresConfigurationGroup(context, server);
+    this.guestLogs = new PostgresGuestLogs(context, server);
   }
 
   // ---- lifecycle ----
@@ -134,6 +139,18 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, C
   @Override
   public Map<String, String> currentConfiguration(Set<String> names) {
     return configuration.current(names);
+  }
+
+  // ---- guest logs ----
+
+  @Override
+  public List<GuestLogFile> guestLogs() {
+    return guestLogs.list();
+  }
+
+  @Override
+  public void setGuestLog(String name, boolean enabled) {
+    guestLogs.set(name, enabled);
   }
 
   // ---- replication ----

@@ -2,6 +2,7 @@ package dev.coffer.agent.engines.postgresql;
 
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.GuestLogSettings;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import java.io.IOException;
@@ -209,6 +210,9 @@ final class PostgresServer {
     writeEngineFile(
         dataDir().resolve(PostgresConfigurationGroup.FILE),
         PostgresConfigurationGroup.render(PostgresConfigurationGroup.saved(agentDir())));
+    writeEngineFile(
+        dataDir().resolve(PostgresGuestLogs.FILE),
+        PostgresGuestLogs.render(GuestLogSettings.load(agentDir())));
     writeEngineFile(dataDir().resolve("pg_hba.conf"), PostgresConfig.hostBasedAuthentication());
     writeEngineFile(
         dataDir().resolve("pg_ident.conf"),

@@ -10,12 +10,15 @@ import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.GuestLogEngine;
+import dev.coffer.agent.engine.GuestLogFile;
 import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.GuestLogType;
 import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.api.agent.RootCredentials;
@@ -58,7 +61,8 @@ import redis.clients.jedis.resps.AccessControlUser;
  * group is another included file, applied live with {@code CONFIG SET} (see {@link
  * RedisConfiguration}).
  */
-final class RedisEngine implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine {
+final class RedisEngine
+    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine {
   private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
 
   private static final Duration START_DEADLINE = Duration.ofSeconds(30);
@@ -528,6 +532,25 @@ final class RedisEngine implements Engine, BackupEngine, ReplicationEngine, Conf
   @Override
   public Map<String, String> currentConfiguration(Set<String> names) {
     return configuration.current(names);
+  }
+
+  // ---- guest logs ----
+
+  /** The name of the one log Redis keeps as a file. */
+  static final String SERVER_LOG = "server";
+
+  /**
+   * Only the server log (SYS): Redis' SLOWLOG is a bounded list in memory, not a file with offsets
+   * to publish from, and Redis has no general log (MONITOR is a live stream).
+   */
+  @Override
+  public List<GuestLogFile> guestLogs() {
+    return List.of(new GuestLogFile(SERVER_LOG, GuestLogType.SYS, files.logFile(), true));
+  }
+
+  @Override
+  public void setGuestLog(String name, boolean enabled) {
+    throw EngineException.badRequest("Redis has no log that can be turned on or off.");
   }
 
   // ---- helpers ------------------------------------------------------------------------------
