@@ -110,7 +110,12 @@ class TroveClientTest {
     ok("database", "db", "delete", id, "sales");
     assertThat(ok("database", "root", "enable", id)).contains("root");
     ok("database", "instance", "update", id, "--is-private", "--allowed-cidr", "10.1.0.0/16");
-    assertThat(coffer.get(coffer.v1("/instances/" + id)).body().at("/instance/access/allowed_cidrs/0").asText())
+    assertThat(
+            coffer
+                .get(coffer.v1("/instances/" + id))
+                .body()
+                .at("/instance/access/allowed_cidrs/0")
+                .asText())
         .isEqualTo("10.1.0.0/16");
     ok("database", "instance", "update", id, "--allowed-cidr", "127.0.0.0/8");
 
