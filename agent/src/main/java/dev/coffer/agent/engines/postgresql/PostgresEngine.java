@@ -8,10 +8,12 @@ import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.ROOT_USE
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.ConfigurableEngine;
+import dev.coffer.agent.engine.DataVersion;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
 import dev.coffer.agent.engine.ReplicationEngine;
+import dev.coffer.agent.engine.UpgradableEngine;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
@@ -66,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * replication with a slot per replica ({@link PostgresReplication}). Configuration groups are an
  * include file the agent renders ({@link PostgresConfigurationGroup}).
  */
-final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine {
+final class PostgresEngine
+    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, UpgradableEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);
 
   /** Encoding names such as {@code UTF8} or {@code LATIN1}; the server decides which exist. */
@@ -88,6 +91,7 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, C
   private final PostgresBackup backups;
   private final PostgresReplication replication;
   private final PostgresConfigurationGroup configuration;
+  private final PostgresUpgrade upgrade;
 
   PostgresEngine(EngineContext context) {
     this.context = context;
@@ -95,6 +99,7 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, C
     this.backups = new PostgresBackup(context, server);
     this.replication = new PostgresReplication(context, server);
     this.configuration = new PostgresConfigurationGroup(context, server);
+    this.upgrade = new PostgresUpgrade(context, server);
   }
 
   // ---- lifecycle ----
@@ -112,6 +117,12 @@ final class PostgresEngine implements Engine, BackupEngine, ReplicationEngine, C
   @Override
   public void stop() {
     server.stop();
+  }
+
+  /** Same major: nothing; another major: pg_upgrade ({@link PostgresUpgrade}). */
+  @Override
+  public void upgradeFrom(DataVersion previous) {
+    upgrade.upgradeFrom(previous);
   }
 
   @Override
