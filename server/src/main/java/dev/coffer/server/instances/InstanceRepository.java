@@ -41,6 +41,8 @@ public interface InstanceRepository {
 
   void setVolumeSize(String id, int sizeGb);
 
+  void setDatastoreVersion(String id, String datastoreVersionId);
+
   void setDeletionProtection(String id, boolean protect);
 
   boolean hasDeletionProtection(String id);

@@ -147,6 +147,7 @@ public final class LocalComputeDriver implements ComputeDriver {
       AgentConfig config;
       if (Files.exists(configFile)) {
         config = json.readValue(configFile.toFile(), AgentConfig.class);
+        config = switchedVersion(config, launch, configFile);
       } else {
         config =
             new AgentConfig(
@@ -202,6 +203,46 @@ public final class LocalComputeDriver implements ComputeDriver {
       throw new UncheckedIOException(
           "cannot place instance " + launch.instanceId() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A stopped instance whose datastore version (or that version's executables) changed since its
+   * config was written (an upgrade, or its rollback) gets a config naming the new ones; everything
+   * else stays. A running agent keeps the version it started with until it is stopped.
+   */
+  private AgentConfig switchedVersion(AgentConfig config, InstanceLaunch launch, Path configFile)
+      throws IOException {
+    if (java.util.Objects.equals(config.datastoreVersion(), launch.datastoreVersion())
+            && java.util.Objects.equals(config.binaries(), launch.binaries())
+        || agentPid(launch.instanceId()).isPresent()) {
+      return config;
+    }
+    AgentConfig switched =
+        new AgentConfig(
+            config.instanceId(),
+            config.controlPlaneUrl(),
+            config.secret(),
+            config.datastore(),
+            launch.datastoreVersion(),
+            config.bindAddress(),
+            config.port(),
+            config.instanceDir(),
+            config.memoryMb(),
+            config.volumeBytes(),
+            config.runAsUser(),
+            launch.binaries());
+    Path tmp = configFile.resolveSibling("agent.json.tmp");
+    Files.deleteIfExists(tmp);
+    Files.createFile(
+        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    json.writeValue(tmp.toFile(), switched);
+    Files.move(tmp, configFile, StandardCopyOption.ATOMIC_MOVE);
+    log.info(
+        "event=agent_config_version instance={} from={} to={}",
+        config.instanceId(),
+        config.datastoreVersion(),
+        launch.datastoreVersion());
+    return switched;
   }
 
   private static int choosePort(String address, int preferred) throws IOException {
