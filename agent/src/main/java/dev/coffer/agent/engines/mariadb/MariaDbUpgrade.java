@@ -17,8 +17,6 @@ final class MariaDbUpgrade {
   /** Role of the tool in {@link dev.coffer.agent.engine.EngineContext#binaries()}; optional. */
   static final String UPGRADE_TOOL = "upgrade";
 
-  static final String INFO_FILE = "mariadb_upgrade_info";
-
   private MariaDbUpgrade() {}
 
   /**
@@ -52,8 +50,12 @@ final class MariaDbUpgrade {
         "\n", "[client]", "user=" + adminUser, "password=" + password, "socket=" + socket, "");
   }
 
-  /** {@code --defaults-file} must come first; {@code --silent} keeps only problems in the log. */
+  /**
+   * {@code --defaults-file} must come first. {@code --force}: the agent runs it only when the
+   * instance's version changed, and a rebuilt server may report the same version string as the old
+   * one, which would make the tool skip its checks.
+   */
   static List<String> command(String tool, Path optionsFile) {
-    return List.of(tool, "--defaults-file=" + optionsFile, "--silent");
+    return List.of(tool, "--defaults-file=" + optionsFile, "--force");
   }
 }

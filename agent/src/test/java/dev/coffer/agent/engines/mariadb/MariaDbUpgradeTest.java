@@ -12,7 +12,7 @@ class MariaDbUpgradeTest {
   void mariadbUpgradeLogsInThroughAnOptionFileNeverWithAPasswordArgument() {
     assertThat(MariaDbUpgrade.command("/usr/bin/mariadb-upgrade", Path.of("/i/run/upgrade.cnf")))
         .containsExactly(
-            "/usr/bin/mariadb-upgrade", "--defaults-file=/i/run/upgrade.cnf", "--silent");
+            "/usr/bin/mariadb-upgrade", "--defaults-file=/i/run/upgrade.cnf", "--force");
     assertThat(MariaDbUpgrade.options("os_admin", "s3cret", Path.of("/i/run/mysqld.sock")))
         .isEqualTo("[client]\nuser=os_admin\npassword=s3cret\nsocket=/i/run/mysqld.sock\n");
   }
