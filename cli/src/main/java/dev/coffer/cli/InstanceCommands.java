@@ -404,6 +404,46 @@ final class InstanceCommands extends Cli.Group {
     cli.done("Reset the status of " + idOrName + ".");
   }
 
+  @Command(
+      name = "upgrade",
+      description = {
+        "Move an instance to another version of its datastore.",
+        "A full backup is taken first; a version that does not come up is rolled back."
+      })
+  void upgrade(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Parameters(paramLabel = "VERSION") String version,
+      @Option(
+              names = "--no-wait",
+              description = "Return at once instead of showing progress until ACTIVE.")
+          boolean noWait,
+      @Option(
+              names = "--timeout",
+              paramLabel = "SECONDS",
+              defaultValue = "3600",
+              description = "Seconds to wait (the backup comes first).")
+          int timeoutSeconds) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    api.patch(
+        "/instances/" + ApiClient.segment(id),
+        cli.object().set("instance", cli.object().put("datastore_version", version)));
+    if (noWait) {
+      cli.done("Upgrading " + idOrName + " to " + version + ".");
+      return;
+    }
+    JsonNode active =
+        new Waiter(cli, api, Duration.ofSeconds(timeoutSeconds)).untilActive(id, idOrName);
+    JsonNode instance = active.path("instance");
+    String fault = instance.path("fault").path("message").asText("");
+    if (fault.startsWith("Upgrade to ")) {
+      // Rolled back: ACTIVE on the old version, with the reason in its fault (cleared on success).
+      throw new CliException(
+          fault, "see 'coffer instance show " + idOrName + "' and 'coffer backup list'");
+    }
+    cli.print(active, out -> printInstance(out, instance));
+  }
+
   @Command(name = "rename", description = "Give an instance a new name.")
   void rename(
       @Parameters(paramLabel = "ID|NAME") String idOrName,

@@ -268,6 +268,46 @@ class InstanceCommandsTest {
   }
 
   @Test
+  void upgradeSendsTrovesBodyAndWaitsUntilActiveOnTheNewVersion() throws Exception {
+    server
+        .on("GET", P + "/instances/" + ID, 200, Bodies.instance(ID, "db1", "ACTIVE"))
+        .on("GET", P + "/instances/" + ID, 200, Bodies.instance(ID, "db1", "UPGRADE"))
+        .on(
+            "GET",
+            P + "/instances/" + ID,
+            200,
+            Bodies.instance(ID, "db1", "ACTIVE").replace("\"10.11\"", "\"10.11-patched\""))
+        .on("PATCH", P + "/instances/" + ID, 202, "");
+
+    CliRunner.Result result = cli.run("instance", "upgrade", ID, "10.11-patched");
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(mapper.readTree(server.last("PATCH", P + "/instances/" + ID).body()))
+        .isEqualTo(mapper.readTree("{\"instance\":{\"datastore_version\":\"10.11-patched\"}}"));
+    assertThat(result.out()).contains("10.11-patched");
+  }
+
+  @Test
+  void anUpgradeThatWasRolledBackFailsWithItsFault() {
+    String rolledBack =
+        Bodies.instance(ID, "db1", "ACTIVE")
+            .replace(
+                "\"status\":\"ACTIVE\"",
+                "\"status\":\"ACTIVE\",\"fault\":{\"message\":\"Upgrade to 10.11-broken failed:"
+                    + " the server exited; rolled back to 10.11; backup b1 was taken before the"
+                    + " upgrade.\"}");
+    server
+        .on("GET", P + "/instances/" + ID, 200, Bodies.instance(ID, "db1", "ACTIVE"))
+        .on("GET", P + "/instances/" + ID, 200, rolledBack)
+        .on("PATCH", P + "/instances/" + ID, 202, "");
+
+    CliRunner.Result result = cli.run("instance", "upgrade", ID, "10.11-broken");
+
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err()).contains("Upgrade to 10.11-broken failed", "rolled back to 10.11");
+  }
+
+  @Test
   void listPrintsATableOrTheServersJson() throws Exception {
     String body = Bodies.instances(ID, "db1", OTHER_ID, "db2");
     server.on("GET", P + "/instances?limit=2&marker=abc", 200, body);

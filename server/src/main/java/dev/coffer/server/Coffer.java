@@ -46,11 +46,13 @@ import dev.coffer.server.instances.InstanceRepository;
 import dev.coffer.server.instances.InstanceRoutes;
 import dev.coffer.server.instances.InstanceService;
 import dev.coffer.server.instances.InstanceTaskHandlers;
+import dev.coffer.server.instances.InstanceUpgrades;
 import dev.coffer.server.instances.JdbiInstanceRepository;
 import dev.coffer.server.instances.Quotas;
 import dev.coffer.server.instances.Reconciler;
 import dev.coffer.server.logs.GuestLogRoutes;
 import dev.coffer.server.logs.GuestLogService;
+import dev.coffer.server.instances.UpgradeTaskHandler;
 import dev.coffer.server.metrics.MetricsRoutes;
 import dev.coffer.server.replication.FailoverMonitor;
 import dev.coffer.server.replication.JdbiReplicationRepository;
@@ -223,6 +225,8 @@ public final class Coffer implements AutoCloseable {
     tasks.register(
         List.of(
             new BackupTaskHandler(backupRepository, backups, vault, agents, json),
+            new UpgradeTaskHandler(
+                instances, service, backupRepository, taskRepository, compute, agents, json),
             new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json)));
     JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
     scheduler = new BackupScheduler(schedules, backups, instances);
@@ -238,7 +242,13 @@ public final class Coffer implements AutoCloseable {
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
                 new FlavorRoutes(flavors)::register,
-                new InstanceRoutes(service, backups, logArchives, replication, configurations)
+                new InstanceRoutes(
+                        service,
+                        backups,
+                        logArchives,
+                        replication,
+                        configurations,
+                        new InstanceUpgrades(instances, service, backups, replication, tasks, json))
                     ::register,
                 new ConfigurationRoutes(configurations, datastores)::register,
                 new ReplicationRoutes(replication)::register,

@@ -367,6 +367,40 @@ class TroveClientTest {
   }
 
   @Test
+  void theOpenstackDatabaseClientUpgradesAnInstanceToAnotherVersion() throws Exception {
+    String current =
+        coffer.get(coffer.v1("/datastores/redis/versions")).body().at("/versions/0/name").asText();
+    var registered =
+        coffer.post(
+            "/coffer/v1/datastores/redis/versions",
+            "{\"version\":{\"name\":\""
+                + current
+                + "-patched\",\"binaries\":{\"server\":\"/usr/bin/redis-server\"}}}");
+    assertThat(registered.status()).as(registered.raw()).isEqualTo(201);
+    var created =
+        coffer.post(
+            coffer.v1("/instances"),
+            "{\"instance\":{\"name\":\"trove-upgraded\",\"flavorRef\":1,"
+                + "\"datastore\":{\"type\":\"redis\",\"version\":\""
+                + current
+                + "\"}}}");
+    assertThat(created.status()).as(created.raw()).isEqualTo(200);
+    String id = created.body().at("/instance/id").asText();
+    awaitStatus(id, "ACTIVE");
+
+    ok("database", "instance", "upgrade", "trove-upgraded", current + "-patched");
+    awaitStatus(id, "ACTIVE");
+    assertThat(ok("database", "instance", "show", id, "-f", "value", "-c", "datastore_version"))
+        .isEqualTo(current + "-patched\n");
+    assertThat(ok("database", "backup", "list", "instance", "trove-upgraded"))
+        .contains("pre-upgrade");
+    Result unknown = openstack("database", "instance", "upgrade", "trove-upgraded", "9.9");
+    assertThat(unknown.exit()).isNotZero();
+    assertThat(unknown.out()).contains("instance['datastore_version'] '9.9'");
+    ok("database", "instance", "delete", "trove-upgraded");
+  }
+
+  @Test
   void theOpenstackDatabaseClientManagesBackupStrategies() throws Exception {
     var created =
         coffer.post(

@@ -79,9 +79,15 @@ public final class AgentRuntime {
             config.controlPlaneUrl(), config.instanceId(), config.secret(), mapper);
     this.worker = Executors.newSingleThreadExecutor(threads("worker"));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("heartbeat"));
+    VersionedStart start =
+        new VersionedStart(
+            engine,
+            Path.of(config.instanceDir()).resolve("data"),
+            config.datastoreVersion(),
+            config.binaries() == null ? Map.of() : config.binaries());
     this.supervisor =
         new EngineSupervisor(
-            engine, Path.of(config.instanceDir()), worker, scheduler, this::heartbeatNow);
+            engine, start, Path.of(config.instanceDir()), worker, scheduler, this::heartbeatNow);
     this.backups =
         new BackupRunner(
             engine, config.datastore(), Path.of(config.instanceDir()).resolve("agent"), mapper);
@@ -89,7 +95,7 @@ public final class AgentRuntime {
     this.commandLoop =
         new CommandLoop(
             client,
-            new CommandDispatcher(engine, backups, mapper),
+            new CommandDispatcher(engine, start, backups, mapper),
             supervisor,
             worker,
             () -> exitRequested.complete(null));

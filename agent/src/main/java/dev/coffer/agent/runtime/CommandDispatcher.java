@@ -43,11 +43,14 @@ final class CommandDispatcher {
   private static final Logger log = LoggerFactory.getLogger(CommandDispatcher.class);
 
   private final Engine engine;
+  private final VersionedStart start;
   private final BackupRunner backups;
   private final ObjectMapper mapper;
 
-  CommandDispatcher(Engine engine, BackupRunner backups, ObjectMapper mapper) {
+  CommandDispatcher(
+      Engine engine, VersionedStart start, BackupRunner backups, ObjectMapper mapper) {
     this.engine = engine;
+    this.start = start;
     this.backups = backups;
     this.mapper = mapper;
   }
@@ -57,7 +60,7 @@ final class CommandDispatcher {
       case PREPARE -> prepare(payload(command, PrepareRequest.class));
       case RESTART -> {
         engine.stop();
-        engine.start();
+        start.start();
         yield null;
       }
       case SHUTDOWN -> {
@@ -183,7 +186,7 @@ final class CommandDispatcher {
       replication().startReplica(replicaOf);
       return null;
     }
-    engine.start();
+    start.start();
     for (DatabaseSpec database : request.databases()) {
       ignoringConflict(() -> engine.createDatabase(database), "database", database.name());
     }

@@ -34,6 +34,7 @@ final class EngineSupervisor {
   static final Duration STABLE_AFTER = Duration.ofSeconds(60);
 
   private final Engine engine;
+  private final VersionedStart start;
   private final Path preparedMarker;
   private final Path dataDir;
   private final ExecutorService worker;
@@ -54,11 +55,13 @@ final class EngineSupervisor {
 
   EngineSupervisor(
       Engine engine,
+      VersionedStart start,
       Path instanceDir,
       ExecutorService worker,
       ScheduledExecutorService scheduler,
       Runnable heartbeatNow) {
     this.engine = engine;
+    this.start = start;
     this.preparedMarker = instanceDir.resolve("agent").resolve("prepared");
     this.dataDir = instanceDir.resolve("data");
     this.worker = worker;
@@ -80,7 +83,7 @@ final class EngineSupervisor {
     worker.execute(
         () -> {
           try {
-            engine.start();
+            start.start();
             log.info("engine running after agent start pid={}", engine.pid().orElse(-1L));
           } catch (RuntimeException e) {
             log.warn("engine failed to start after agent start error={}", e.getMessage(), e);
@@ -172,7 +175,7 @@ final class EngineSupervisor {
       }
       attempted = true;
       lifecycleBusy = true;
-      engine.start();
+      start.start();
       downMessage = null;
       log.info("engine restarted pid={}", engine.pid().orElse(-1L));
     } catch (RuntimeException e) {

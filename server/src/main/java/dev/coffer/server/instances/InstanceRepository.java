@@ -43,6 +43,8 @@ public interface InstanceRepository {
 
   void setFlavor(String id, String flavorId);
 
+  void setDatastoreVersion(String id, String datastoreVersionId);
+
   void setDeletionProtection(String id, boolean protect);
 
   boolean hasDeletionProtection(String id);

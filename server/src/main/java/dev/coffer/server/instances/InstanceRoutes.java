@@ -40,18 +40,21 @@ public final class InstanceRoutes {
   private final LogArchives logArchives;
   private final ReplicationService replication;
   private final ConfigurationService configurations;
+  private final InstanceUpgrades upgrades;
 
   public InstanceRoutes(
       InstanceService service,
       BackupService backups,
       LogArchives logArchives,
       ReplicationService replication,
-      ConfigurationService configurations) {
+      ConfigurationService configurations,
+      InstanceUpgrades upgrades) {
     this.service = service;
     this.backups = backups;
     this.logArchives = logArchives;
     this.replication = replication;
     this.configurations = configurations;
+    this.upgrades = upgrades;
   }
 
   public void register(Javalin app) {
@@ -339,6 +342,13 @@ public final class InstanceRoutes {
     if (others.contains("replica_of") || others.contains("slave_of")) {
       // Trove: the key's presence (usually with null) detaches the replica.
       replication.detach(principal, id);
+      ctx.status(202);
+      return;
+    }
+    if (others.contains("datastore_version")) {
+      // Trove's upgrade: a version name (or id) of the instance's datastore.
+      upgrades.upgrade(principal, id, body.string("datastore_version", 64));
+      body.optionalName("name").ifPresent(n -> service.rename(principal, id, n));
       ctx.status(202);
       return;
     }

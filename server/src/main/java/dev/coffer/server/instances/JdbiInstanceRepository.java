@@ -249,6 +249,15 @@ public final class JdbiInstanceRepository implements InstanceRepository {
   }
 
   @Override
+  public void setDatastoreVersion(String id, String datastoreVersionId) {
+    update(
+        "update instances set datastore_version_id = ?, updated_at = ? where id = ?",
+        datastoreVersionId,
+        now(),
+        id);
+  }
+
+  @Override
   public void setVolumeSize(String id, int sizeGb) {
     update("update instances set volume_size = ?, updated_at = ? where id = ?", sizeGb, now(), id);
   }

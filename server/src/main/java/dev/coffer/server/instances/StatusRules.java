@@ -32,6 +32,8 @@ public final class StatusRules {
         return "REBOOT";
       case RESIZING:
         return "RESIZE";
+      case UPGRADING:
+        return "UPGRADE";
       case DELETING:
         return "SHUTDOWN";
       case PROMOTING:

@@ -13,11 +13,13 @@ public enum TaskStatus {
   PROMOTING(false),
   EJECTING(false),
   DETACHING(false),
+  UPGRADING(false),
   BUILDING_ERROR(true),
   REBOOTING_ERROR(true),
   DELETING_ERROR(true),
   PROMOTION_ERROR(true),
-  EJECTION_ERROR(true);
+  EJECTION_ERROR(true),
+  UPGRADING_ERROR(true);
 
   private final boolean error;
 

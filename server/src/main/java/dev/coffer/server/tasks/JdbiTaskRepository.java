@@ -97,6 +97,17 @@ public final class JdbiTaskRepository implements TaskRepository {
   }
 
   @Override
+  public void savePayload(String id, String payload) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate("update tasks set payload = ?, updated_at = ? where id = ?")
+                .bind(0, payload)
+                .bind(1, Timestamp.from(Instant.now()))
+                .bind(2, id)
+                .execute());
+  }
+
+  @Override
   public void fail(String id, String error) {
     end(id, TaskState.FAILED, error);
   }

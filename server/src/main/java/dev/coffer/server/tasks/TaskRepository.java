@@ -15,6 +15,9 @@ public interface TaskRepository {
 
   void complete(String id);
 
+  /** Records a running task's progress (its next step) in its payload. */
+  void savePayload(String id, String payload);
+
   void retryLater(String id, Instant nextRunAt, String error);
 
   void fail(String id, String error);

@@ -16,7 +16,9 @@ public enum TaskType {
   REJOIN(100, Duration.ofHours(24)),
   CONFIGURE_INSTANCE(3, Duration.ofMinutes(10)),
   RESIZE_VOLUME(3, Duration.ofMinutes(10)),
-  RESIZE_FLAVOR(3, Duration.ofMinutes(15));
+  RESIZE_FLAVOR(3, Duration.ofMinutes(15)),
+  // Waits (by retrying) for its pre-upgrade backup, which is another task of the same instance.
+  UPGRADE_INSTANCE(500, Duration.ofHours(12));
 
   private final int maxAttempts;
   private final Duration timeout;

@@ -3,6 +3,7 @@ package dev.coffer.agent.engines.mariadb;
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.ConfigurableEngine;
+import dev.coffer.agent.engine.DataVersion;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
@@ -10,6 +11,7 @@ import dev.coffer.agent.engine.GuestLogEngine;
 import dev.coffer.agent.engine.GuestLogFile;
 import dev.coffer.agent.engine.GuestLogSettings;
 import dev.coffer.agent.engine.ReplicationEngine;
+import dev.coffer.agent.engine.UpgradableEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
@@ -72,7 +74,7 @@ import org.slf4j.LoggerFactory;
  * interrupted initialisation and is replaced.
  */
 final class MariaDbEngine
-    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine {
+    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine, UpgradableEngine {
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String INITIALIZED_MARKER = ".coffer-initialized";
@@ -247,6 +249,56 @@ final class MariaDbEngine
         Files.deleteIfExists(initFile);
       } catch (IOException e) {
         LOG.warn("instance={} cannot remove {}: {}", context.instanceId(), initFile, e.toString());
+      }
+    }
+  }
+
+  /**
+   * Starts the server on the data of {@code previous} and runs {@code mariadb-upgrade} against it
+   * (it skips the work if its info file already names this server's version). The server stays
+   * running.
+   */
+  @Override
+  public synchronized void upgradeFrom(DataVersion previous) {
+    start();
+    Optional<String> tool = MariaDbUpgrade.tool(context.binaries());
+    if (tool.isEmpty()) {
+      LOG.info(
+          "engine={} instance={} event=upgrade-skipped from={} reason=\"no mariadb-upgrade; the"
+              + " server upgrades its own data\"",
+          descriptor.name(),
+          context.instanceId(),
+          previous.version());
+      return;
+    }
+    Path options = context.runDir().resolve("upgrade.cnf");
+    try {
+      writePrivateFile(
+          options,
+          MariaDbUpgrade.options(
+              ADMIN_USER, adminPassword(), context.runDir().resolve(ServerConfig.SOCKET)));
+      String output =
+          OsProcesses.run(
+              MariaDbUpgrade.command(tool.get(), options),
+              context.runAsUser(),
+              INSTALL_DEADLINE,
+              Map.of());
+      Files.writeString(
+          context.logDir().resolve("mariadb-upgrade.log"),
+          "from " + previous.version() + "\n" + output,
+          StandardCharsets.UTF_8);
+      LOG.info(
+          "engine={} instance={} event=upgraded from={}",
+          descriptor.name(),
+          context.instanceId(),
+          previous.version());
+    } catch (IOException e) {
+      throw EngineException.failure("cannot run mariadb-upgrade: " + e.getMessage(), e);
+    } finally {
+      try {
+        Files.deleteIfExists(options);
+      } catch (IOException e) {
+        LOG.warn("instance={} cannot remove {}: {}", context.instanceId(), options, e.toString());
       }
     }
   }

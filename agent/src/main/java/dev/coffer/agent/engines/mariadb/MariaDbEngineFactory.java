@@ -66,6 +66,8 @@ public final class MariaDbEngineFactory implements EngineFactory {
           binaries.putAll(binaryLogTools(server));
           binaries.put("server", server.toString());
           binaries.put("install_db", installDb.get().toString());
+          MariaDbUpgrade.tool(Map.of("server", server.toString()))
+              .ifPresent(tool -> binaries.put(MariaDbUpgrade.UPGRADE_TOOL, tool));
           return List.of(
               new InstalledVersion(NAME, version.get().name(), version.get().full(), binaries));
         }

@@ -8,12 +8,14 @@ import static dev.coffer.agent.engines.postgresql.PostgresEngineFactory.ROOT_USE
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.ConfigurableEngine;
+import dev.coffer.agent.engine.DataVersion;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
 import dev.coffer.agent.engine.GuestLogEngine;
 import dev.coffer.agent.engine.GuestLogFile;
 import dev.coffer.agent.engine.ReplicationEngine;
+import dev.coffer.agent.engine.UpgradableEngine;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
@@ -69,7 +71,7 @@ import org.slf4j.LoggerFactory;
  * include file the agent renders ({@link PostgresConfigurationGroup}).
  */
 final class PostgresEngine
-    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine {
+    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine, UpgradableEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);
 
   /** Encoding names such as {@code UTF8} or {@code LATIN1}; the server decides which exist. */
@@ -92,6 +94,7 @@ final class PostgresEngine
   private final PostgresReplication replication;
   private final PostgresConfigurationGroup configuration;
   private final PostgresGuestLogs guestLogs;
+  private final PostgresUpgrade upgrade;
 
   PostgresEngine(EngineContext context) {
     this.context = context;
@@ -100,6 +103,7 @@ final class PostgresEngine
     this.replication = new PostgresReplication(context, server);
     this.configuration = new PostgresConfigurationGroup(context, server);
     this.guestLogs = new PostgresGuestLogs(context, server);
+    this.upgrade = new PostgresUpgrade(context, server);
   }
 
   // ---- lifecycle ----
@@ -117,6 +121,12 @@ final class PostgresEngine
   @Override
   public void stop() {
     server.stop();
+  }
+
+  /** Same major: nothing; another major: pg_upgrade ({@link PostgresUpgrade}). */
+  @Override
+  public void upgradeFrom(DataVersion previous) {
+    upgrade.upgradeFrom(previous);
   }
 
   @Override

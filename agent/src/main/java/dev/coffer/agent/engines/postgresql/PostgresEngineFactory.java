@@ -136,7 +136,8 @@ public final class PostgresEngineFactory implements EngineFactory {
       binaries.put("initdb", initdb.toString());
       binaries.put("pg_ctl", pgCtl.toString());
       // From the client package; without it the server runs but backups fail with a clear message.
-      for (String tool : List.of("pg_basebackup", "pg_waldump", "pg_rewind", "psql")) {
+      for (String tool :
+          List.of("pg_basebackup", "pg_waldump", "pg_rewind", "psql", "pg_upgrade")) {
         Path path = bin.resolve(tool);
         if (Files.isExecutable(path)) {
           binaries.put(tool, path.toString());

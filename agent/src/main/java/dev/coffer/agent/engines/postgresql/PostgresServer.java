@@ -97,16 +97,7 @@ final class PostgresServer {
     try {
       writeEngineFile(pwFile, password + "\n");
       OsProcesses.run(
-          List.of(
-              context.binary("initdb"),
-              "--pgdata=" + dataDir(),
-              "--username=" + PostgresEngineFactory.ADMIN_USER,
-              "--pwfile=" + pwFile,
-              "--auth-host=scram-sha-256",
-              "--auth-local=scram-sha-256",
-              "--encoding=UTF8",
-              "--locale=C.UTF-8",
-              "--no-instructions"),
+          PostgresUpgrade.initdbCommand(context.binary("initdb"), dataDir(), pwFile),
           context.runAsUser(),
           Duration.ofMinutes(5),
           Map.of());
