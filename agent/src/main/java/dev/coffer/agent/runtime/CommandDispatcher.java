@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.agent.backups.BackupRunner;
+import dev.coffer.agent.engine.ClusterEngine;
 import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineException;
@@ -12,6 +13,8 @@ import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.AgentCommand;
 import dev.coffer.api.agent.BackupRequest;
+import dev.coffer.api.agent.ClusterChange;
+import dev.coffer.api.agent.ClusterSetup;
 import dev.coffer.api.agent.ConfigurationResult;
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.ErrorKind;
@@ -159,6 +162,32 @@ final class CommandDispatcher {
       case LIST_LOGS -> json(guestLogs().list());
       case SET_LOG -> json(guestLogs().set(payload(command, GuestLogChange.class)));
       case READ_LOG -> json(guestLogs().read(payload(command, GuestLogRead.class)));
+      case CONFIGURE_CLUSTER -> {
+        // with the engine stopped: the next start joins the cluster
+        engine.initialize();
+        engine.stop();
+        cluster().configureCluster(payload(command, ClusterSetup.class));
+        yield null;
+      }
+      case FORM_CLUSTER -> {
+        cluster().formCluster(payload(command, ClusterSetup.class));
+        yield null;
+      }
+      case CLUSTER_MEMBERS_ADDED -> {
+        ClusterChange change = payload(command, ClusterChange.class);
+        cluster().membersAdded(change.setup(), change.instanceIds());
+        yield null;
+      }
+      case LEAVE_CLUSTER -> {
+        cluster().leaveCluster(payload(command, ClusterSetup.class));
+        yield null;
+      }
+      case CLUSTER_MEMBERS_REMOVED -> {
+        ClusterChange change = payload(command, ClusterChange.class);
+        cluster().membersRemoved(change.setup(), change.instanceIds());
+        yield null;
+      }
+      case CLUSTER_STATUS -> json(cluster().clusterStatus());
     };
   }
 
@@ -209,6 +238,13 @@ final class CommandDispatcher {
       return configurable;
     }
     throw EngineException.badRequest("This datastore does not support configuration groups.");
+  }
+
+  private ClusterEngine cluster() {
+    if (engine instanceof ClusterEngine cluster) {
+      return cluster;
+    }
+    throw EngineException.badRequest("This datastore does not form clusters.");
   }
 
   private GuestLogs guestLogs() {

@@ -83,5 +83,17 @@ public enum CommandType {
    * Payload {@link GuestLogRead}; result {@link GuestLogChunk}: a bounded piece of a log file, from
    * an offset or its last lines.
    */
-  READ_LOG
+  READ_LOG,
+  /** Payload {@link ClusterSetup}: with the engine stopped, write the cluster membership. */
+  CONFIGURE_CLUSTER,
+  /** Payload {@link ClusterSetup}: on the first member, form the cluster once every member runs. */
+  FORM_CLUSTER,
+  /** Payload {@link ClusterChange}: on an existing member, bring the added members in. */
+  CLUSTER_MEMBERS_ADDED,
+  /** Payload {@link ClusterSetup}: on a leaving member, hand its data to the others. */
+  LEAVE_CLUSTER,
+  /** Payload {@link ClusterChange}: on a remaining member, forget the removed members. */
+  CLUSTER_MEMBERS_REMOVED,
+  /** No payload; result {@link ClusterStatus}. */
+  CLUSTER_STATUS
 }

@@ -30,7 +30,12 @@ public enum Capability {
    * Configuration groups: the engine's tunable parameters (its {@code ParameterSpec} catalog) set
    * through the same calls for every engine, applied live where the engine can.
    */
-  CONFIGURATION("configuration");
+  CONFIGURATION("configuration"),
+  /**
+   * Clusters of several instances that serve as one (a Cassandra ring, a Redis Cluster, a Galera
+   * cluster), created, grown and shrunk through Trove's cluster API.
+   */
+  CLUSTERS("cluster");
 
   private final String operation;
 

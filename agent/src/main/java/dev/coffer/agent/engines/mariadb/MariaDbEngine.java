@@ -74,7 +74,12 @@ import org.slf4j.LoggerFactory;
  * interrupted initialisation and is replaced.
  */
 final class MariaDbEngine
-    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine, UpgradableEngine {
+    implements Engine,
+        BackupEngine,
+        ReplicationEngine,
+        ConfigurableEngine,
+        GuestLogEngine,
+        UpgradableEngine {
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String INITIALIZED_MARKER = ".coffer-initialized";

@@ -71,7 +71,12 @@ import org.slf4j.LoggerFactory;
  * include file the agent renders ({@link PostgresConfigurationGroup}).
  */
 final class PostgresEngine
-    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine, UpgradableEngine {
+    implements Engine,
+        BackupEngine,
+        ReplicationEngine,
+        ConfigurableEngine,
+        GuestLogEngine,
+        UpgradableEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresEngine.class);
 
   /** Encoding names such as {@code UTF8} or {@code LATIN1}; the server decides which exist. */
