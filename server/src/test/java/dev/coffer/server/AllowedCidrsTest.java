@@ -46,21 +46,10 @@ class AllowedCidrsTest {
     assertThat(bad.status()).isEqualTo(400);
     assertThat(bad.raw()).contains("allowed_cidrs").contains("[1]");
 
-    var created =
-        coffer.post(
-            coffer.v1("/instances"),
-            "{\"instance\":{\"name\":\"walled\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
-                + "\"databases\":[{\"name\":\"shop\"}],\"users\":[{\"name\":\"app\","
-                + "\"password\":\"Secret-1\",\"databases\":[{\"name\":\"shop\"}]}],"
-                + "\"datastore\":{\"type\":\"mariadb\"},"
-                + "\"access\":{\"allowed_cidrs\":[\"127.0.0.8/30\"]}}}");
-    assertThat(created.status()).as(created.raw()).isEqualTo(200);
-    String id = created.body().at("/instance/id").asText();
-    await()
-        .atMost(Duration.ofMinutes(3))
-        .pollInterval(Duration.ofMillis(250))
-        .untilAsserted(() -> assertThat(coffer.status(id)).hasValue("ACTIVE"));
-    JsonNode instance = coffer.get(coffer.v1("/instances/" + id)).body().path("instance");
+    JsonNode instance =
+        coffer.createShop(
+            "walled", "mariadb", "1", "\"access\":{\"allowed_cidrs\":[\"127.0.0.8/30\"]},");
+    String id = instance.path("id").asText();
     assertThat(instance.at("/access/allowed_cidrs/0").asText()).isEqualTo("127.0.0.8/30");
 
     assertThat(query(instance, "127.0.0.9")).isEqualTo(1);
@@ -107,11 +96,8 @@ class AllowedCidrsTest {
   }
 
   private static String url(JsonNode instance, String source) {
-    return "jdbc:mariadb://"
-        + instance.at("/endpoint/host").asText()
-        + ":"
-        + instance.at("/endpoint/port").asInt()
-        + "/shop?localSocketAddress="
+    return TestCoffer.jdbcUrl("mariadb", instance, "shop")
+        + "?localSocketAddress="
         + source
         + "&connectTimeout=3000";
   }

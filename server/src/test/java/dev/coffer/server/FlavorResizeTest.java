@@ -43,9 +43,9 @@ class FlavorResizeTest {
 
   @Test
   void mariaDbGetsTheBufferPoolOfTheNewFlavorAndKeepsEveryRow() throws Exception {
-    JsonNode instance = create("maria-resize", "mariadb", "1");
+    JsonNode instance = coffer.createShop("maria-resize", "mariadb", "1", "");
     String id = instance.path("id").asText();
-    String url = jdbc("mariadb", instance, "shop");
+    String url = TestCoffer.jdbcUrl("mariadb", instance, "shop");
     try (Connection c = DriverManager.getConnection(url, "app", "Secret-1");
         Statement s = c.createStatement()) {
       s.execute("create table t (id int primary key)");
@@ -78,9 +78,9 @@ class FlavorResizeTest {
    */
   @Test
   void anEngineThatDiesOnTheNewFlavorRunsAgainOnTheOldOneWithAFault() throws Exception {
-    JsonNode instance = create("maria-rollback", "mariadb", "2");
+    JsonNode instance = coffer.createShop("maria-rollback", "mariadb", "2", "");
     String id = instance.path("id").asText();
-    String url = jdbc("mariadb", instance, "shop");
+    String url = TestCoffer.jdbcUrl("mariadb", instance, "shop");
     try (Connection c = DriverManager.getConnection(url, "app", "Secret-1");
         Statement s = c.createStatement()) {
       s.execute("create table t (id int primary key)");
@@ -136,9 +136,9 @@ class FlavorResizeTest {
 
   @Test
   void postgresGetsTheSharedBuffersOfTheNewFlavor() throws Exception {
-    JsonNode instance = create("pg-resize", "postgresql", "2");
+    JsonNode instance = coffer.createShop("pg-resize", "postgresql", "2", "");
     String id = instance.path("id").asText();
-    String url = jdbc("postgresql", instance, "shop");
+    String url = TestCoffer.jdbcUrl("postgresql", instance, "shop");
     try (Connection c = DriverManager.getConnection(url, "app", "Secret-1");
         Statement s = c.createStatement()) {
       s.execute("create table t (id int primary key)");
@@ -182,35 +182,6 @@ class FlavorResizeTest {
       assertThat(jedis.get("kept")).isEqualTo("yes");
     }
     delete(id);
-  }
-
-  private static JsonNode create(String name, String datastore, String flavor) {
-    var created =
-        coffer.post(
-            coffer.v1("/instances"),
-            "{\"instance\":{\"name\":\""
-                + name
-                + "\",\"flavorRef\":\""
-                + flavor
-                + "\",\"volume\":{\"size\":1},"
-                + "\"databases\":[{\"name\":\"shop\"}],\"users\":[{\"name\":\"app\","
-                + "\"password\":\"Secret-1\",\"databases\":[{\"name\":\"shop\"}]}],"
-                + "\"datastore\":{\"type\":\""
-                + datastore
-                + "\"}}}");
-    assertThat(created.status()).as(created.raw()).isEqualTo(200);
-    return awaitActive(created.body().at("/instance/id").asText());
-  }
-
-  private static String jdbc(String scheme, JsonNode instance, String database) {
-    return "jdbc:"
-        + scheme
-        + "://"
-        + instance.at("/endpoint/host").asText()
-        + ":"
-        + instance.at("/endpoint/port").asInt()
-        + "/"
-        + database;
   }
 
   private static Jedis redis(JsonNode instance, String rootPassword) {
@@ -259,10 +230,6 @@ class FlavorResizeTest {
   }
 
   private static JsonNode awaitActive(String id) {
-    await()
-        .atMost(Duration.ofMinutes(4))
-        .pollInterval(Duration.ofMillis(250))
-        .untilAsserted(() -> assertThat(coffer.status(id)).hasValue("ACTIVE"));
-    return coffer.get(coffer.v1("/instances/" + id)).body().path("instance");
+    return coffer.awaitStatus(id, "ACTIVE");
   }
 }

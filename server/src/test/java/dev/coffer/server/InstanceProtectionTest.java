@@ -95,26 +95,9 @@ class InstanceProtectionTest {
    */
   @Test
   void resettingTheStatusFailsARunningBackupAndRemovesItsObject() throws Exception {
-    var created =
-        coffer.post(
-            coffer.v1("/instances"),
-            "{\"instance\":{\"name\":\"busy\",\"flavorRef\":\"1\",\"volume\":{\"size\":1},"
-                + "\"databases\":[{\"name\":\"shop\"}],\"users\":[{\"name\":\"app\","
-                + "\"password\":\"Secret-1\",\"databases\":[{\"name\":\"shop\"}]}],"
-                + "\"datastore\":{\"type\":\"mariadb\"}}}");
-    assertThat(created.status()).as(created.raw()).isEqualTo(200);
-    String id = created.body().at("/instance/id").asText();
-    await()
-        .atMost(Duration.ofMinutes(3))
-        .pollInterval(Duration.ofMillis(250))
-        .untilAsserted(() -> assertThat(coffer.status(id)).hasValue("ACTIVE"));
-    JsonNode instance = coffer.get(coffer.v1("/instances/" + id)).body().path("instance");
-    String url =
-        "jdbc:mariadb://"
-            + instance.at("/endpoint/host").asText()
-            + ":"
-            + instance.at("/endpoint/port").asInt()
-            + "/shop";
+    JsonNode instance = coffer.createShop("busy", "mariadb", "1", "");
+    String id = instance.path("id").asText();
+    String url = TestCoffer.jdbcUrl("mariadb", instance, "shop");
     // enough data that the backup is still running when the reset comes
     try (Connection c = DriverManager.getConnection(url, "app", "Secret-1");
         Statement s = c.createStatement()) {

@@ -33,6 +33,9 @@ public final class TestCoffer implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static final ObjectMapper JSON = Json.newMapper();
 
+  /** The password of the user {@link #createShop} creates. */
+  public static final String APP_PASSWORD = "Secret-1";
+
   public record Response(int status, JsonNode body, String raw) {}
 
   private final Map<String, String> settings;
@@ -160,6 +163,55 @@ public final class TestCoffer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new RuntimeException(e);
     }
+  }
+
+  /** Waits (up to 4 minutes) until the instance shows {@code status}; returns its view. */
+  public JsonNode awaitStatus(String instanceId, String status) {
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofMillis(250))
+        .until(() -> status(instanceId).filter(status::equals).isPresent());
+    return get(v1("/instances/" + instanceId)).body().path("instance");
+  }
+
+  /**
+   * Creates an instance with database {@code shop} and user {@code app} (password {@value
+   * #APP_PASSWORD}) who may use it, and waits until it is ACTIVE. {@code extra} is more of the
+   * instance object (JSON members ending in a comma), or empty.
+   */
+  public JsonNode createShop(String name, String datastore, String flavorRef, String extra) {
+    Response created =
+        post(
+            v1("/instances"),
+            "{\"instance\":{\"name\":\""
+                + name
+                + "\",\"flavorRef\":\""
+                + flavorRef
+                + "\",\"volume\":{\"size\":1},"
+                + "\"databases\":[{\"name\":\"shop\"}],\"users\":[{\"name\":\"app\","
+                + "\"password\":\""
+                + APP_PASSWORD
+                + "\",\"databases\":[{\"name\":\"shop\"}]}],"
+                + extra
+                + "\"datastore\":{\"type\":\""
+                + datastore
+                + "\"}}}");
+    if (created.status() != 200) {
+      throw new AssertionError("create " + name + ": " + created.raw());
+    }
+    return awaitStatus(created.body().at("/instance/id").asText(), "ACTIVE");
+  }
+
+  /** The JDBC URL of an instance's endpoint, for example {@code jdbc:mariadb://host:port/shop}. */
+  public static String jdbcUrl(String driver, JsonNode instance, String database) {
+    return "jdbc:"
+        + driver
+        + "://"
+        + instance.at("/endpoint/host").asText()
+        + ":"
+        + instance.at("/endpoint/port").asInt()
+        + "/"
+        + database;
   }
 
   /** Status of an instance, or empty once it is gone (404). */

@@ -16,7 +16,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,7 +58,6 @@ final class PostgresConfigurationGroup {
   private static final String SAVED = "configuration-group.properties";
 
   private static final Duration COMMAND_DEADLINE = Duration.ofSeconds(60);
-  private static final Duration RELOAD_DEADLINE = Duration.ofSeconds(30);
 
   /** A server log line: {@code <prefix> LOG: <message>}. */
   private static final Pattern LOG_LINE =
@@ -344,23 +342,7 @@ final class PostgresConfigurationGroup {
   private Set<String> reloadAndListPendingRestart() {
     try (Connection c = server.connect("postgres");
         Statement s = c.createStatement()) {
-      Timestamp before = loadTime(s);
-      server.reload();
-      long deadline = System.nanoTime() + RELOAD_DEADLINE.toNanos();
-      while (!loadTime(s).after(before)) {
-        if (System.nanoTime() > deadline) {
-          throw EngineException.failure(
-              "PostgreSQL did not reload its configuration within "
-                  + RELOAD_DEADLINE.toSeconds()
-                  + " s");
-        }
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw EngineException.failure("interrupted while waiting for the reload", e);
-        }
-      }
+      server.reloadAndWait(s);
       Set<String> pending = new TreeSet<>();
       try (ResultSet rs =
           s.executeQuery("SELECT lower(name) FROM pg_settings WHERE pending_restart")) {
@@ -371,13 +353,6 @@ final class PostgresConfigurationGroup {
       return pending;
     } catch (SQLException e) {
       throw EngineException.failure("cannot reload the configuration: " + e.getMessage(), e);
-    }
-  }
-
-  private static Timestamp loadTime(Statement s) throws SQLException {
-    try (ResultSet rs = s.executeQuery("SELECT pg_conf_load_time()")) {
-      rs.next();
-      return rs.getTimestamp(1);
     }
   }
 

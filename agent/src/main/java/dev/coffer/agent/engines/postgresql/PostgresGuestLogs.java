@@ -9,11 +9,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.TextStyle;
 import java.util.Comparator;
@@ -39,8 +36,6 @@ final class PostgresGuestLogs {
 
   /** Trove's default threshold of a slow query log, in milliseconds. */
   static final int SLOW_QUERY_MS = 1000;
-
-  private static final Duration RELOAD_DEADLINE = Duration.ofSeconds(30);
 
   private final EngineContext context;
   private final PostgresServer server;
@@ -133,30 +128,9 @@ final class PostgresGuestLogs {
   private void reload() {
     try (Connection c = server.connect("postgres");
         Statement s = c.createStatement()) {
-      Timestamp before = loadTime(s);
-      server.reload();
-      long deadline = System.nanoTime() + RELOAD_DEADLINE.toNanos();
-      while (!loadTime(s).after(before)) {
-        if (System.nanoTime() > deadline) {
-          throw EngineException.failure(
-              "PostgreSQL did not reload its configuration within "
-                  + RELOAD_DEADLINE.toSeconds()
-                  + " s");
-        }
-        Thread.sleep(20);
-      }
+      server.reloadAndWait(s);
     } catch (SQLException e) {
       throw EngineException.failure("cannot reload the configuration: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw EngineException.failure("interrupted while waiting for the reload", e);
-    }
-  }
-
-  private static Timestamp loadTime(Statement s) throws SQLException {
-    try (ResultSet rs = s.executeQuery("SELECT pg_conf_load_time()")) {
-      rs.next();
-      return rs.getTimestamp(1);
     }
   }
 }

@@ -17,8 +17,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +41,7 @@ import org.slf4j.LoggerFactory;
 final class PostgresServer {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresServer.class);
   private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+  private static final Duration RELOAD_DEADLINE = Duration.ofSeconds(30);
   private static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
 
   /** Linux limit on a socket path (108 bytes with the terminating NUL). */
@@ -329,6 +332,37 @@ final class PostgresServer {
   void reload() {
     if (pid().isPresent()) {
       pgCtl("reload");
+    }
+  }
+
+  /**
+   * Signals the server to read its files again and waits until {@code session} has (its {@code
+   * pg_conf_load_time} moves on), so that the session's next statement sees the new values.
+   */
+  void reloadAndWait(Statement session) throws SQLException {
+    Timestamp before = loadTime(session);
+    reload();
+    long deadline = System.nanoTime() + RELOAD_DEADLINE.toNanos();
+    while (!loadTime(session).after(before)) {
+      if (System.nanoTime() > deadline) {
+        throw EngineException.failure(
+            "PostgreSQL did not reload its configuration within "
+                + RELOAD_DEADLINE.toSeconds()
+                + " s");
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw EngineException.failure("interrupted while waiting for the reload", e);
+      }
+    }
+  }
+
+  private static Timestamp loadTime(Statement s) throws SQLException {
+    try (ResultSet rs = s.executeQuery("SELECT pg_conf_load_time()")) {
+      rs.next();
+      return rs.getTimestamp(1);
     }
   }
 

@@ -88,7 +88,14 @@ class PostgresEngineFactoryTest {
     assertThat(newest.fullVersion()).startsWith(newest.version() + ".");
     assertThat(newest.binaries())
         .containsOnlyKeys(
-            "server", "initdb", "pg_ctl", "pg_basebackup", "pg_waldump", "pg_rewind", "psql");
+            "server",
+            "initdb",
+            "pg_ctl",
+            "pg_basebackup",
+            "pg_waldump",
+            "pg_rewind",
+            "psql",
+            "pg_upgrade");
     newest
         .binaries()
         .values()
