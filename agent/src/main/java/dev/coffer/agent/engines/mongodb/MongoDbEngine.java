@@ -73,9 +73,6 @@ final class MongoDbEngine implements Engine, BackupEngine {
   static final String BACKUP_FORMAT = "mongodump-archive";
   static final String MONGODB_VERSION = "mongodb_version";
 
-  /** A short-lived account that keeps the agent in control while a restore replaces the users. */
-  static final String RESTORE_USER = "os_restore";
-
   private static final Duration START_DEADLINE = Duration.ofSeconds(60);
   private static final Duration SHUTDOWN_DEADLINE = Duration.ofSeconds(60);
   private static final Duration TOOL_DEADLINE = Duration.ofHours(12);
@@ -130,7 +127,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
     if (running.isPresent()) {
       log.info("adopting running mongod pid={}", running.get());
       awaitAnswer(running.get(), false);
-      bootstrap();
+      bootstrapOrFail();
       return;
     }
     writeServerFiles();
@@ -151,7 +148,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
         context.bindAddress(),
         context.port());
     awaitAnswer(process.pid(), true);
-    bootstrap();
+    bootstrapOrFail();
   }
 
   /**
@@ -163,6 +160,14 @@ final class MongoDbEngine implements Engine, BackupEngine {
     writeFile(config.keyFile(), replicaSetKey() + "\n", "r--------");
     OsProcesses.ownedDirectories(
         context.runAsUser(), context.dataDir(), context.runDir(), context.logDir());
+  }
+
+  private void bootstrapOrFail() {
+    try {
+      bootstrap();
+    } catch (MongoException e) {
+      throw failure(e, new String[] {adminPassword()}, "start");
+    }
   }
 
   /**
@@ -608,12 +613,13 @@ final class MongoDbEngine implements Engine, BackupEngine {
   /**
    * Replaces the stopped instance's data and users with the backup's: an empty data directory is
    * started (which creates this instance's {@code os_admin}), {@code mongorestore --oplogReplay}
-   * loads the archive, then the server is stopped again for the caller to start.
+   * loads the archive, then the server is stopped again for the caller to start. Access control
+   * stays on throughout.
    *
-   * <p>The backup holds the source's {@code os_admin} too, and restoring it replaces this
-   * instance's password. So a temporary {@value #RESTORE_USER} with a fresh password (not in the
-   * backup, and kept because the restore does not {@code --drop}) sets {@code os_admin}'s password
-   * back, then is dropped. Access control stays on throughout.
+   * <p>The backup holds the source's {@code os_admin} too. Without {@code --drop}, mongorestore
+   * merges the backup's users with {@code _mergeAuthzCollections} and {@code drop: false}, which
+   * adds the users that do not exist and leaves existing ones untouched: this instance keeps its
+   * own {@code os_admin} password, and the agent checks that it still logs in.
    */
   @Override
   public synchronized void restore(List<BackupSource> chain) {
@@ -636,27 +642,12 @@ final class MongoDbEngine implements Engine, BackupEngine {
     String mongorestore = tool("mongorestore");
     emptyDataDirectory();
     start();
-    String restorePassword = Secrets.password(24);
     try {
-      admin(
-          c -> run(c, AUTH_DB, MongoDbCommands.createRoot(RESTORE_USER, restorePassword)),
-          restorePassword);
       runRestore(tools(ADMIN_USER, adminPassword()).restoreCommand(mongorestore), source);
-      String password = adminPassword();
-      withClient(
-          RESTORE_USER,
-          restorePassword,
-          c ->
-              run(
-                  c,
-                  AUTH_DB,
-                  MongoDbCommands.updateUser(
-                      ADMIN_USER,
-                      password,
-                      List.of(MongoDbCommands.role(MongoDbCommands.ROOT_ROLE, AUTH_DB)))),
-          password,
-          restorePassword);
-      admin(c -> run(c, AUTH_DB, MongoDbCommands.dropUser(RESTORE_USER)));
+      if (!adminCanLogIn()) {
+        throw EngineException.failure(
+            "mongodb restore: the agent's account no longer logs in after mongorestore");
+      }
       log.info(
           "mongodb restored sourceVersion={}", source.manifest().position().get(MONGODB_VERSION));
     } finally {
@@ -698,10 +689,9 @@ final class MongoDbEngine implements Engine, BackupEngine {
           int collections = 0;
           List<String> invalid = new ArrayList<>();
           for (String db : databaseNames(c)) {
+            // The driver follows the cursor past the first batch.
             for (Document coll :
-                run(c, db, MongoDbCommands.listCollections())
-                    .get("cursor", Document.class)
-                    .getList("firstBatch", Document.class)) {
+                c.getDatabase(db).listCollections().filter(MongoDbCommands.collectionsOnly())) {
               String name = coll.getString("name");
               if (name.startsWith("system.")) {
                 continue;
@@ -788,7 +778,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
   }
 
   private static boolean isReserved(String name) {
-    return DESCRIPTOR.reservedUsers().contains(name) || RESTORE_USER.equals(name);
+    return DESCRIPTOR.reservedUsers().contains(name);
   }
 
   private void checkUserName(String name) {

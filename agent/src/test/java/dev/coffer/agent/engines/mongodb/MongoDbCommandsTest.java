@@ -95,8 +95,6 @@ class MongoDbCommandsTest {
     assertThat(MongoDbCommands.validate("orders").toJson())
         .isEqualTo("{\"validate\": \"orders\", \"full\": true}");
     assertThat(MongoDbCommands.count("orders").toJson()).isEqualTo("{\"count\": \"orders\"}");
-    assertThat(MongoDbCommands.listCollections().toJson())
-        .isEqualTo(
-            "{\"listCollections\": 1, \"filter\": {\"type\": \"collection\"}, \"nameOnly\": true}");
+    assertThat(MongoDbCommands.collectionsOnly().toJson()).isEqualTo("{\"type\": \"collection\"}");
   }
 }

@@ -47,9 +47,6 @@ class MongoDbRequestChecksTest {
     assertKind(
         () -> engine.createUser(new UserSpec("os_admin", "%", "pw", List.of())),
         ErrorKind.BAD_REQUEST);
-    assertKind(
-        () -> engine.createUser(new UserSpec("os_restore", "%", "pw", List.of())),
-        ErrorKind.BAD_REQUEST);
     assertKind(() -> engine.deleteUser(new UserRef("root", "%")), ErrorKind.BAD_REQUEST);
     assertKind(
         () -> engine.createUser(new UserSpec("a'b", "%", "pw", List.of())), ErrorKind.BAD_REQUEST);
