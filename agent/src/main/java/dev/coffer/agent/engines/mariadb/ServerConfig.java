@@ -110,6 +110,22 @@ final class ServerConfig {
       ReplicationState replication,
       ParameterGroup group,
       GuestLogSettings guestLogs) {
+    return render(context, dialect, replication, group, guestLogs, List.of(), List.of());
+  }
+
+  /**
+   * The whole file, for a cluster member: {@code clusterOptions} ({@link
+   * GaleraCluster#serverOptions}) follow the replication options they override, and {@code trailer}
+   * ({@link GaleraCluster#trailer}) ends the file with sections of its own.
+   */
+  static String render(
+      EngineContext context,
+      SqlDialect dialect,
+      ReplicationState replication,
+      ParameterGroup group,
+      GuestLogSettings guestLogs,
+      List<String> clusterOptions,
+      List<String> trailer) {
     int pool = bufferPoolMb(context.memoryMb());
     List<String> lines = new ArrayList<>();
     lines.add("# Written by the Coffer agent before every start; changes here are overwritten.");
@@ -141,6 +157,7 @@ final class ServerConfig {
     }
     lines.addAll(dialect.serverOptions());
     lines.addAll(dialect.replicationOptions(serverId(context.instanceId())));
+    lines.addAll(clusterOptions);
     if (replication.readOnly()) {
       // a replica or a fenced server refuses client writes from its first moment
       lines.addAll(dialect.readOnlyOptions());
@@ -173,6 +190,7 @@ final class ServerConfig {
     lines.add("socket=" + context.runDir().resolve(SOCKET));
     lines.add("port=" + context.port());
     lines.add("");
+    lines.addAll(trailer);
     return String.join("\n", lines);
   }
 }
