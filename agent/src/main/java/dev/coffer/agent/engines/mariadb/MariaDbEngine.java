@@ -182,6 +182,7 @@ final class MariaDbEngine
     this.galera =
         new GaleraCluster(
             context,
+            defaultsFile,
             this::connectAdmin,
             this::writePrivateFile,
             this::writeConfig,
