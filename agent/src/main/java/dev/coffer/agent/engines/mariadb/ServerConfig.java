@@ -157,7 +157,6 @@ final class ServerConfig {
     }
     lines.addAll(dialect.serverOptions());
     lines.addAll(dialect.replicationOptions(serverId(context.instanceId())));
-    lines.addAll(clusterOptions);
     if (replication.readOnly()) {
       // a replica or a fenced server refuses client writes from its first moment
       lines.addAll(dialect.readOnlyOptions());
@@ -185,6 +184,9 @@ final class ServerConfig {
       lines.add("# configuration group");
       lines.addAll(groupLines);
     }
+    // last: a configuration group cannot undo what Galera needs (row-based logging, InnoDB,
+    // interleaved auto-increment locks)
+    lines.addAll(clusterOptions);
     lines.add("");
     lines.add("[client]");
     lines.add("socket=" + context.runDir().resolve(SOCKET));
