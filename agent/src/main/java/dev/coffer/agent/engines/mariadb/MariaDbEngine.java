@@ -2,6 +2,7 @@ package dev.coffer.agent.engines.mariadb;
 
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.ClusterEngine;
 import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.DataVersion;
 import dev.coffer.agent.engine.Engine;
@@ -15,6 +16,8 @@ import dev.coffer.agent.engine.UpgradableEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
+import dev.coffer.api.agent.ClusterSetup;
+import dev.coffer.api.agent.ClusterStatus;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.ReplicaSetup;
@@ -79,7 +82,8 @@ final class MariaDbEngine
         ReplicationEngine,
         ConfigurableEngine,
         GuestLogEngine,
-        UpgradableEngine {
+        UpgradableEngine,
+        ClusterEngine {
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String INITIALIZED_MARKER = ".coffer-initialized";
@@ -111,6 +115,8 @@ final class MariaDbEngine
   private static final Duration INSTALL_DEADLINE = Duration.ofMinutes(3);
   private static final Duration START_DEADLINE = Duration.ofSeconds(60);
   private static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
+  // members that joined started synced already; this only bounds the wait for Galera's view
+  private static final Duration CLUSTER_DEADLINE = Duration.ofMinutes(5);
   // backups and restores of large data sets take as long as the disks need; these only catch hangs
   private static final Duration RESTORE_STEP_DEADLINE = Duration.ofHours(12);
   private static final Duration STREAM_END_DEADLINE = Duration.ofMinutes(5);
@@ -143,6 +149,7 @@ final class MariaDbEngine
   private final MariaDbReplication replication;
   private final MariaDbConfiguration configuration;
   private final MariaDbGuestLogs guestLogs;
+  private final GaleraCluster galera;
 
   MariaDbEngine(EngineContext context, DatastoreDescriptor descriptor, SqlDialect dialect) {
     this.context = context;
@@ -172,6 +179,14 @@ final class MariaDbEngine
     this.guestLogs =
         new MariaDbGuestLogs(
             context, this::connectAdmin, this::writeConfig, () -> pid().isPresent());
+    this.galera =
+        new GaleraCluster(
+            context,
+            defaultsFile,
+            this::connectAdmin,
+            this::writePrivateFile,
+            this::writeConfig,
+            () -> pid().isPresent());
   }
 
   /** Where closed binary log files wait to be shipped to the log archive. */
@@ -199,13 +214,7 @@ final class MariaDbEngine
         user,
         INSTALL_DEADLINE,
         Map.of());
-    try {
-      Files.writeString(
-          context.dataDir().resolve(INITIALIZED_MARKER),
-          "data directory created by " + Path.of(context.binary("server")).getFileName() + "\n");
-    } catch (IOException e) {
-      throw EngineException.failure("cannot mark the data directory initialised", e);
-    }
+    markInitialized();
     LOG.info("engine={} instance={} event=initialized", descriptor.name(), context.instanceId());
   }
 
@@ -214,6 +223,7 @@ final class MariaDbEngine
     Optional<Long> running = pid();
     if (running.isPresent()) {
       awaitReady(running.get(), null);
+      galera.awaitSynced(galera.startDeadline(START_DEADLINE));
       LOG.info(
           "engine={} instance={} event=adopted pid={}",
           descriptor.name(),
@@ -226,21 +236,24 @@ final class MariaDbEngine
     try {
       writeBootstrap(initFile);
       Files.deleteIfExists(pidFile);
-      Process process =
-          OsProcesses.spawn(
+      List<String> command =
+          new ArrayList<>(
               List.of(
                   context.binary("server"),
                   "--defaults-file=" + defaultsFile,
-                  "--init-file=" + initFile),
-              context.runAsUser(),
-              context.logDir().resolve("console.log"),
-              Map.of());
+                  "--init-file=" + initFile));
+      command.addAll(galera.startArguments());
+      Process process =
+          OsProcesses.spawn(
+              command, context.runAsUser(), context.logDir().resolve("console.log"), Map.of());
       try {
         awaitReady(process.pid(), process);
+        galera.awaitSynced(galera.startDeadline(START_DEADLINE));
       } catch (RuntimeException e) {
         OsProcesses.terminate(process.pid(), Duration.ofSeconds(10));
         throw e;
       }
+      markInitialized();
       configuration.started();
       LOG.info(
           "engine={} instance={} event=started pid={}",
@@ -255,6 +268,24 @@ final class MariaDbEngine
       } catch (IOException e) {
         LOG.warn("instance={} cannot remove {}: {}", context.instanceId(), initFile, e.toString());
       }
+    }
+  }
+
+  /**
+   * Writes {@value #INITIALIZED_MARKER} if it is missing: a cluster member's state transfer
+   * replaces the whole data directory, marker included.
+   */
+  private void markInitialized() {
+    Path marker = context.dataDir().resolve(INITIALIZED_MARKER);
+    if (Files.exists(marker)) {
+      return;
+    }
+    try {
+      Files.writeString(
+          marker,
+          "data directory created by " + Path.of(context.binary("server")).getFileName() + "\n");
+    } catch (IOException e) {
+      throw EngineException.failure("cannot mark the data directory initialised", e);
     }
   }
 
@@ -310,8 +341,10 @@ final class MariaDbEngine
 
   /** The init file that (re)creates the agent's accounts with this instance's password. */
   private void writeBootstrap(Path initFile) throws IOException {
-    writePrivateFile(
-        initFile, String.join("\n", dialect.bootstrap(adminAccounts(), adminPassword())) + "\n");
+    List<String> statements = new ArrayList<>(galera.bootstrapPrefix());
+    statements.addAll(dialect.bootstrap(adminAccounts(), adminPassword()));
+    statements.addAll(galera.bootstrapSuffix());
+    writePrivateFile(initFile, String.join("\n", statements) + "\n");
   }
 
   @Override
@@ -374,7 +407,9 @@ final class MariaDbEngine
   }
 
   private void awaitReady(long pid, Process spawned) {
-    long deadline = System.nanoTime() + START_DEADLINE.toNanos();
+    // a joining cluster member accepts logins only once its state transfer is done
+    Duration timeout = galera.startDeadline(START_DEADLINE);
+    long deadline = System.nanoTime() + timeout.toNanos();
     SQLException last = null;
     while (System.nanoTime() < deadline) {
       boolean alive = spawned != null ? spawned.isAlive() : OsProcesses.isAlive(pid);
@@ -398,7 +433,7 @@ final class MariaDbEngine
     }
     throw EngineException.failure(
         "the server did not accept the agent's login within "
-            + START_DEADLINE.toSeconds()
+            + timeout.toSeconds()
             + " s (last error: "
             + (last == null ? "none" : last.getMessage())
             + "); its log ends with: "
@@ -1486,6 +1521,39 @@ final class MariaDbEngine
     replication.repoint(setup);
   }
 
+  // ---- clusters (Galera) ------------------------------------------------------------------
+
+  @Override
+  public synchronized void configureCluster(ClusterSetup setup) {
+    galera.configure(setup);
+  }
+
+  /** Galera forms on start: waits until every member is in and this one is synced. */
+  @Override
+  public void formCluster(ClusterSetup setup) {
+    galera.awaitMembers(setup, CLUSTER_DEADLINE);
+  }
+
+  @Override
+  public void membersAdded(ClusterSetup setup, List<String> added) {
+    galera.awaitMembers(setup, CLUSTER_DEADLINE);
+  }
+
+  /** Nothing: every member holds all data, and a clean shutdown leaves the cluster. */
+  @Override
+  public void leaveCluster(ClusterSetup setup) {}
+
+  /** Galera forgets members that left; the next start's member list drops them. */
+  @Override
+  public void membersRemoved(ClusterSetup setup, List<String> removed) {
+    galera.remember(setup);
+  }
+
+  @Override
+  public ClusterStatus clusterStatus() {
+    return galera.status();
+  }
+
   // ---- configuration groups ----------------------------------------------------------------
 
   @Override
@@ -1751,7 +1819,9 @@ final class MariaDbEngine
               dialect,
               ReplicationState.load(context.agentDir()),
               ParameterGroup.load(context.agentDir()),
-              GuestLogSettings.load(context.agentDir())),
+              GuestLogSettings.load(context.agentDir()),
+              galera.serverOptions(),
+              galera.trailer()),
           StandardCharsets.UTF_8);
       // the server skips world-writable option files
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));

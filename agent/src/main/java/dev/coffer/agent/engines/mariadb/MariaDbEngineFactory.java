@@ -7,6 +7,7 @@ import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.InstalledVersion;
 import dev.coffer.api.datastores.ParameterSpec;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /** The {@code mariadb} datastore. */
 public final class MariaDbEngineFactory implements EngineFactory {
@@ -33,12 +35,14 @@ public final class MariaDbEngineFactory implements EngineFactory {
               Capability.INCREMENTAL_BACKUP,
               Capability.POINT_IN_TIME_RECOVERY,
               Capability.REPLICATION,
-              Capability.CONFIGURATION),
+              Capability.CONFIGURATION,
+              Capability.CLUSTERS),
           Names.DATABASE,
           Names.user(80),
           Set.of(
               MariaDbEngine.ADMIN_USER,
               MariaDbReplication.REPLICATION_USER,
+              GaleraCluster.SST_USER,
               MariaDbEngine.ROOT_USER,
               "mariadb.sys"),
           Set.of("mysql", "information_schema", "performance_schema", "sys"),
@@ -66,6 +70,7 @@ public final class MariaDbEngineFactory implements EngineFactory {
           binaries.putAll(binaryLogTools(server));
           binaries.put("server", server.toString());
           binaries.put("install_db", installDb.get().toString());
+          galeraLibrary().ifPresent(library -> binaries.put(GaleraCluster.PROVIDER, library));
           MariaDbUpgrade.tool(Map.of("server", server.toString()))
               .ifPresent(tool -> binaries.put(MariaDbUpgrade.UPGRADE_TOOL, tool));
           return List.of(
@@ -76,6 +81,13 @@ public final class MariaDbEngineFactory implements EngineFactory {
     } catch (RuntimeException e) {
       return List.of();
     }
+  }
+
+  /** Galera's replication library (Debian's galera-4), which cluster members load. */
+  private static Optional<String> galeraLibrary() {
+    return Stream.of("/usr/lib/galera/libgalera_smm.so", "/usr/lib64/galera-4/libgalera_smm.so")
+        .filter(path -> Files.isReadable(Path.of(path)))
+        .findFirst();
   }
 
   /** mariadb-install-db beside the server's installation, else on the PATH. */

@@ -110,6 +110,22 @@ final class ServerConfig {
       ReplicationState replication,
       ParameterGroup group,
       GuestLogSettings guestLogs) {
+    return render(context, dialect, replication, group, guestLogs, List.of(), List.of());
+  }
+
+  /**
+   * The whole file, for a cluster member: {@code clusterOptions} ({@link
+   * GaleraCluster#serverOptions}) follow the replication options they override, and {@code trailer}
+   * ({@link GaleraCluster#trailer}) ends the file with sections of its own.
+   */
+  static String render(
+      EngineContext context,
+      SqlDialect dialect,
+      ReplicationState replication,
+      ParameterGroup group,
+      GuestLogSettings guestLogs,
+      List<String> clusterOptions,
+      List<String> trailer) {
     int pool = bufferPoolMb(context.memoryMb());
     List<String> lines = new ArrayList<>();
     lines.add("# Written by the Coffer agent before every start; changes here are overwritten.");
@@ -168,11 +184,15 @@ final class ServerConfig {
       lines.add("# configuration group");
       lines.addAll(groupLines);
     }
+    // last: a configuration group cannot undo what Galera needs (row-based logging, InnoDB,
+    // interleaved auto-increment locks)
+    lines.addAll(clusterOptions);
     lines.add("");
     lines.add("[client]");
     lines.add("socket=" + context.runDir().resolve(SOCKET));
     lines.add("port=" + context.port());
     lines.add("");
+    lines.addAll(trailer);
     return String.join("\n", lines);
   }
 }

@@ -49,9 +49,10 @@ class DescriptorTest {
             Capability.INCREMENTAL_BACKUP,
             Capability.POINT_IN_TIME_RECOVERY,
             Capability.REPLICATION,
-            Capability.CONFIGURATION);
+            Capability.CONFIGURATION,
+            Capability.CLUSTERS);
     assertThat(mariaDb.reservedUsers())
-        .containsExactlyInAnyOrder("os_admin", "os_repl", "root", "mariadb.sys");
+        .containsExactlyInAnyOrder("os_admin", "os_repl", "os_sst", "root", "mariadb.sys");
     assertThat(mariaDb.reservedDatabases())
         .containsExactlyInAnyOrder("mysql", "information_schema", "performance_schema", "sys");
     assertThat(mariaDb.rootUser()).isEqualTo("root");
