@@ -67,15 +67,25 @@ final class CassandraRing {
   }
 
   /**
-   * Writes the ring settings for the next start and makes the cluster's secret the admin password:
-   * roles are replicated, so every member logs in as the same {@code os_admin}.
+   * Writes the ring settings for the next start (seeds: the first members' addresses) and makes the
+   * cluster's secret the admin password: roles are replicated, so every member logs in as the same
+   * {@code os_admin}.
    */
   void configure(ClusterSetup setup) {
+    // A node in its own seed list never bootstraps: it would take token ranges without their
+    // data (system_auth's roles included). So only the member that starts the ring lists itself;
+    // every other member sees the other seeds and streams its ranges when it joins.
+    String self = self(setup).address();
     List<String> seeds =
-        setup.members().stream().limit(MAX_SEEDS).map(ClusterMember::address).toList();
-    // Seeds never bootstrap; a member added later streams its ranges from the others.
-    boolean isSeed = seeds.contains(self(setup).address());
-    files.writeClusterConfig(new ClusterConfig(setup.clusterId(), seeds, !isSeed));
+        setup.members().stream()
+            .limit(MAX_SEEDS)
+            .map(ClusterMember::address)
+            .filter(address -> setup.bootstrap() || !address.equals(self))
+            .toList();
+    if (seeds.isEmpty()) {
+      throw EngineException.badRequest("A ring member needs another member to join.");
+    }
+    files.writeClusterConfig(new ClusterConfig(setup.clusterId(), seeds, !setup.bootstrap()));
     writeMembers(setup);
     if (setup.secret() != null && !setup.secret().isEmpty()) {
       writeSecret(setup.secret());
