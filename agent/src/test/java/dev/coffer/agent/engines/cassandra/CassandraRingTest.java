@@ -107,7 +107,9 @@ class CassandraRingTest {
                 assertThat(count(app)).isEqualTo(ROWS + 1);
               });
     }
-    assertThat(ring(first).clusterStatus().healthy()).isFalse();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> !ring(first).clusterStatus().healthy());
   }
 
   private static long count(CqlSession session) {
