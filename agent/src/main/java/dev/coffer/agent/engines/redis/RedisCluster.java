@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.MigrateParams;
 
@@ -62,6 +65,7 @@ final class RedisCluster {
   private static final int TIMEOUT_MILLIS = 5_000;
   private static final int MIGRATE_TIMEOUT_MILLIS = 10_000;
   private static final int KEYS_PER_MIGRATE = 500;
+  private static final int SLOTS_PER_BATCH = 512;
   private static final Duration CONVERGE = Duration.ofSeconds(90);
   private static final int NODE_TIMEOUT_MILLIS = 5_000;
 
@@ -156,6 +160,9 @@ final class RedisCluster {
             "cluster-config-file " + files.nodesFile(),
             "cluster-node-timeout " + NODE_TIMEOUT_MILLIS,
             "cluster-announce-ip " + address,
+            // A master that gave away its last slot (a leaving member) stays an empty master
+            // rather than turning itself into a replica while its slots are still being moved.
+            "cluster-allow-replica-migration no",
             // A replica of the cluster authenticates to its master with the members' account.
             "masteruser " + CLUSTER_USER,
             "masterauth " + RedisReplication.quoted(setup.secret()),
@@ -452,15 +459,37 @@ final class RedisCluster {
       }
     }
     String secret = setup.secret();
+    long started = System.nanoTime();
+    // Slots between the same two masters move together, a batch at a time, with pipelined
+    // SETSLOTs: Redis saves its node table once per batch rather than once per slot.
+    Map<String, List<Integer>> byPair = new LinkedHashMap<>();
+    Map<String, Move> pairs = new HashMap<>();
     for (Move move : moves) {
-      moveSlot(
-          move,
-          nodes.get(instanceOf.get(move.from().id())),
-          nodes.get(instanceOf.get(move.to().id())),
-          secret);
+      String pair = move.from().id() + ">" + move.to().id();
+      byPair.computeIfAbsent(pair, k -> new ArrayList<>()).add(move.slot());
+      pairs.putIfAbsent(pair, move);
+    }
+    for (Map.Entry<String, List<Integer>> pair : byPair.entrySet()) {
+      Move first = pairs.get(pair.getKey());
+      Jedis from = nodes.get(instanceOf.get(first.from().id()));
+      Jedis to = nodes.get(instanceOf.get(first.to().id()));
+      List<Integer> slots = pair.getValue();
+      for (int i = 0; i < slots.size(); i += SLOTS_PER_BATCH) {
+        moveSlots(
+            slots.subList(i, Math.min(slots.size(), i + SLOTS_PER_BATCH)),
+            first.from(),
+            first.to(),
+            from,
+            to,
+            secret);
+      }
     }
     if (!moves.isEmpty()) {
-      log.info("redis cluster slots moved cluster={} slots={}", setup.clusterId(), moves.size());
+      log.info(
+          "redis cluster slots moved cluster={} slots={} ms={}",
+          setup.clusterId(),
+          moves.size(),
+          (System.nanoTime() - started) / 1_000_000);
     }
     // Other members learn the new owners by gossip: done once every member agrees.
     Map<String, Integer> expected = new HashMap<>();
@@ -479,31 +508,67 @@ final class RedisCluster {
           }
           return true;
         });
+    log.info(
+        "redis cluster slot owners agreed cluster={} ms={}",
+        setup.clusterId(),
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   private record Move(int slot, Node from, Node to) {}
 
-  /** Redis' documented slot migration: importing, migrating, keys in batches, then the owner. */
-  private static void moveSlot(Move move, Jedis from, Jedis to, String secret) {
-    int slot = move.slot();
-    to.clusterSetSlotImporting(slot, move.from().id());
-    from.clusterSetSlotMigrating(slot, move.to().id());
+  /**
+   * Redis' documented slot migration for a batch of slots: importing on the target, migrating on
+   * the source, the keys in batches with {@code MIGRATE}, then the new owner on both.
+   */
+  private static void moveSlots(
+      List<Integer> slots, Node fromNode, Node toNode, Jedis from, Jedis to, String secret) {
+    setSlots(to, slots, "IMPORTING", fromNode.id());
+    setSlots(from, slots, "MIGRATING", toNode.id());
     MigrateParams params = MigrateParams.migrateParams().replace().auth2(CLUSTER_USER, secret);
-    while (true) {
-      List<String> keys = from.clusterGetKeysInSlot(slot, KEYS_PER_MIGRATE);
-      if (keys.isEmpty()) {
-        break;
+    List<Integer> pending = new ArrayList<>(slots);
+    while (!pending.isEmpty()) {
+      List<Response<Object>> answers = new ArrayList<>();
+      try (Pipeline pipeline = from.pipelined()) {
+        for (int slot : pending) {
+          answers.add(
+              pipeline.sendCommand(
+                  Protocol.Command.CLUSTER,
+                  "GETKEYSINSLOT",
+                  Integer.toString(slot),
+                  Integer.toString(KEYS_PER_MIGRATE)));
+        }
       }
-      from.migrate(
-          move.to().host(),
-          move.to().port(),
-          0,
-          MIGRATE_TIMEOUT_MILLIS,
-          params,
-          keys.toArray(String[]::new));
+      List<Integer> again = new ArrayList<>();
+      for (int i = 0; i < pending.size(); i++) {
+        List<?> keys = (List<?>) answers.get(i).get();
+        if (keys.isEmpty()) {
+          continue;
+        }
+        from.migrate(
+            toNode.host(),
+            toNode.port(),
+            0,
+            MIGRATE_TIMEOUT_MILLIS,
+            params,
+            keys.stream().map(k -> (byte[]) k).toArray(byte[][]::new));
+        again.add(pending.get(i));
+      }
+      pending = again;
     }
-    to.clusterSetSlotNode(slot, move.to().id());
-    from.clusterSetSlotNode(slot, move.to().id());
+    setSlots(to, slots, "NODE", toNode.id());
+    setSlots(from, slots, "NODE", toNode.id());
+  }
+
+  private static void setSlots(Jedis jedis, List<Integer> slots, String how, String nodeId) {
+    List<Response<Object>> answers = new ArrayList<>();
+    try (Pipeline pipeline = jedis.pipelined()) {
+      for (int slot : slots) {
+        answers.add(
+            pipeline.sendCommand(
+                Protocol.Command.CLUSTER, "SETSLOT", Integer.toString(slot), how, nodeId));
+      }
+    }
+    answers.forEach(Response::get); // a refused SETSLOT throws here
   }
 
   /** Copies every tenant user (password hashes and rules) from {@code source} to the others. */
