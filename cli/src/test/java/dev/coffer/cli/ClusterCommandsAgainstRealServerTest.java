@@ -57,8 +57,16 @@ class ClusterCommandsAgainstRealServerTest {
 
     var created =
         cli.run(
-            "cluster", "create", "cache", "--datastore", "redis", "--flavor", "m1.tiny", "--wait",
-            "--timeout", "180");
+            "cluster",
+            "create",
+            "cache",
+            "--datastore",
+            "redis",
+            "--flavor",
+            "m1.tiny",
+            "--wait",
+            "--timeout",
+            "180");
     assertThat(created.exitCode()).as(created.out() + created.err()).isZero();
     assertThat(created.out())
         .containsPattern("status +ACTIVE")
