@@ -44,6 +44,7 @@ final class Cli implements Runnable {
           BackupCommands.class,
           ConfigurationCommands.class,
           ReplicaCommands.class,
+          ClusterCommands.class,
           DatabaseCommands.class,
           UserCommands.class,
           RootCommands.class,

@@ -101,6 +101,56 @@ final class Waiter {
     }
   }
 
+  /**
+   * Returns the last {@code GET /clusters/{id}} body once the cluster has no task and every member
+   * is ACTIVE; a failed build, grow or shrink (no task, with a fault) ends the wait.
+   */
+  JsonNode untilClusterIdle(String id, String label) {
+    long started = System.nanoTime();
+    try (StatusDisplay display = display(label)) {
+      while (true) {
+        JsonNode body = api.get("/clusters/" + ApiClient.segment(id));
+        JsonNode cluster = body.path("cluster");
+        String task = cluster.path("task").path("name").asText("UNKNOWN");
+        String status = cluster.path("status").asText(task);
+        display.show(status, elapsed(started));
+        if (task.equals("NONE")) {
+          String fault = cluster.path("fault").path("message").asText("");
+          if (!fault.isEmpty()) {
+            throw new CliException(
+                "cluster " + label + ": " + fault, "see 'coffer cluster show " + label + "'");
+          }
+          if (status.equals("ACTIVE")) {
+            return body;
+          }
+        }
+        pause(started, label, status, "coffer cluster show " + label);
+      }
+    }
+  }
+
+  /** Returns once {@code GET /clusters/{id}} answers 404. */
+  void untilClusterGone(String id, String label) {
+    long started = System.nanoTime();
+    try (StatusDisplay display = display(label)) {
+      while (true) {
+        String status;
+        try {
+          JsonNode cluster = api.get("/clusters/" + ApiClient.segment(id)).path("cluster");
+          status = cluster.path("status").asText(cluster.path("task").path("name").asText());
+        } catch (ApiException e) {
+          if (e.status() == 404) {
+            display.show("DELETED", elapsed(started));
+            return;
+          }
+          throw e;
+        }
+        display.show(status, elapsed(started));
+        pause(started, label, status, "coffer cluster show " + label);
+      }
+    }
+  }
+
   /** Returns once {@code GET /instances/{id}} answers 404. */
   void untilGone(String id, String label) {
     long started = System.nanoTime();

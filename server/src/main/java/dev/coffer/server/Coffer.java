@@ -25,6 +25,10 @@ import dev.coffer.server.backups.MasterKeys;
 import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.backups.StaleUploadSweeper;
+import dev.coffer.server.clusters.ClusterRoutes;
+import dev.coffer.server.clusters.ClusterService;
+import dev.coffer.server.clusters.ClusterTaskHandlers;
+import dev.coffer.server.clusters.JdbiClusterRepository;
 import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.local.LocalComputeDriver;
 import dev.coffer.server.configurations.ConfigurationRoutes;
@@ -201,6 +205,19 @@ public final class Coffer implements AutoCloseable {
             json);
     tasks.register(replicationTasks.all());
     failover = new FailoverMonitor(replicationRepository, replication, instances);
+    JdbiClusterRepository clusterRepository = new JdbiClusterRepository(store.jdbi(), json);
+    ClusterService clusters =
+        new ClusterService(clusterRepository, instances, service, tasks, vault, json);
+    tasks.register(
+        new ClusterTaskHandlers(
+                clusterRepository,
+                clusters,
+                instances,
+                new InstancePlacement(instances, service, compute, agents),
+                agents,
+                compute,
+                json)
+            .all());
     ConfigurationService configurations =
         new ConfigurationService(
             new JdbiConfigurationRepository(store.jdbi(), json), service, tasks, agents, json);
@@ -252,6 +269,7 @@ public final class Coffer implements AutoCloseable {
                     ::register,
                 new ConfigurationRoutes(configurations, datastores)::register,
                 new ReplicationRoutes(replication)::register,
+                new ClusterRoutes(clusters)::register,
                 new GuestLogRoutes(guestLogs)::register,
                 new MetricsRoutes(List.of(replication::writeMetrics))::register,
                 new BackupRoutes(backups, service, datastores)::register,

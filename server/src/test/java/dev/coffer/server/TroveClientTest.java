@@ -449,4 +449,77 @@ class TroveClientTest {
     ok("database", "backup", "strategy", "delete");
     assertThat(ok("database", "backup", "strategy", "list", "-f", "value")).isBlank();
   }
+
+  @Test
+  void theOpenstackDatabaseClientCreatesGrowsShrinksAndDeletesARedisCluster() throws Exception {
+    String instance = "--instance";
+    String member = "flavor=m1.tiny,volume=1";
+    String created =
+        ok(
+            "database",
+            "cluster",
+            "create",
+            "trove-cl",
+            "redis",
+            "7.0",
+            instance,
+            member,
+            instance,
+            member,
+            instance,
+            member,
+            "-f",
+            "value",
+            "-c",
+            "id");
+    String id = created.strip();
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> ok("database", "cluster", "show", id).contains("NONE"));
+    assertThat(ok("database", "cluster", "list")).contains("trove-cl").contains("redis");
+    String members = ok("database", "cluster", "list", "instances", id, "-f", "value");
+    assertThat(members).contains("trove-cl-member-1", "trove-cl-member-2", "trove-cl-member-3");
+    // Members are instances, listed only with --include-clustered.
+    assertThat(ok("database", "instance", "list")).doesNotContain("trove-cl-member-1");
+    assertThat(ok("database", "instance", "list", "--include-clustered"))
+        .contains("trove-cl-member-1");
+
+    ok("database", "cluster", "grow", id, instance, member);
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                ok("database", "cluster", "show", id).contains("NONE")
+                    && ok("database", "cluster", "list", "instances", id, "-f", "value")
+                        .contains("trove-cl-member-4"));
+    // Like Trove's, the name lookup of "instance show" skips members: take the id from the list.
+    String fourth =
+        ok("database", "cluster", "list", "instances", id, "-f", "value")
+            .lines()
+            .filter(l -> l.contains("trove-cl-member-4"))
+            .findFirst()
+            .orElseThrow()
+            .split("\\s+")[0];
+    assertThat(ok("database", "instance", "show", fourth)).contains(id);
+    ok("database", "cluster", "shrink", id, fourth);
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                ok("database", "cluster", "show", id).contains("NONE")
+                    && !ok("database", "cluster", "list", "instances", id, "-f", "value")
+                        .contains("trove-cl-member-4"));
+    Result tooSmall = openstack("database", "cluster", "shrink", id, members.split("\\s+")[0]);
+    assertThat(tooSmall.exit()).isNotZero();
+    assertThat(tooSmall.out()).contains("cannot safely be lowered");
+
+    ok("database", "cluster", "delete", id);
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> !ok("database", "cluster", "list").contains("trove-cl"));
+  }
 }

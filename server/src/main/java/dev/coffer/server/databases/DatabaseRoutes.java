@@ -59,6 +59,9 @@ public final class DatabaseRoutes {
     }
     instances.requireGuestReady(target.instance());
     agents.call(target.instance(), CommandType.CREATE_DATABASES, databases, null, CALL_TIMEOUT);
+    instances.repeatOnClusterPeers(
+        target.instance(),
+        peer -> agents.call(peer, CommandType.CREATE_DATABASES, databases, null, CALL_TIMEOUT));
     log.info(
         "event=databases_created instance={} databases={}",
         target.instance().id(),
@@ -102,6 +105,11 @@ public final class DatabaseRoutes {
         DatabaseSpec.named(name),
         null,
         CALL_TIMEOUT);
+    instances.repeatOnClusterPeers(
+        target.instance(),
+        peer ->
+            agents.call(
+                peer, CommandType.DELETE_DATABASE, DatabaseSpec.named(name), null, CALL_TIMEOUT));
     log.info("event=database_deleted instance={} database={}", target.instance().id(), name);
     ctx.status(202);
   }

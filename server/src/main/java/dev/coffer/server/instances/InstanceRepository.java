@@ -20,7 +20,23 @@ public interface InstanceRepository {
   /** Live instances of a project ordered by creation, after {@code marker} if given. */
   List<Instance> list(String projectId, int limit, Optional<String> marker);
 
+  /**
+   * Like {@link #list(String, int, Optional)}, without the members of clusters unless {@code
+   * includeClustered} (Trove's {@code include_clustered}).
+   */
+  List<Instance> list(
+      String projectId, int limit, Optional<String> marker, boolean includeClustered);
+
   List<Instance> live();
+
+  /** Makes the instance a member of a cluster ({@code type}: Trove's member type). */
+  void setCluster(String id, String clusterId, String type);
+
+  /** The cluster the instance belongs to, if any. */
+  Optional<ClusterLink> clusterOf(String id);
+
+  /** Live members of a cluster, oldest first. */
+  List<Instance> clusterMembers(String clusterId);
 
   long countLive(String projectId);
 

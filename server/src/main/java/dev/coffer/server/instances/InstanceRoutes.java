@@ -271,7 +271,9 @@ public final class InstanceRoutes {
     int limit = Wire.limit(ctx.queryParam("limit"));
     Optional<String> marker =
         Optional.ofNullable(ctx.queryParam("marker")).filter(m -> !m.isBlank());
-    List<Instance> page = service.list(principal, limit + 1, marker);
+    // Trove's client always sends include_clustered=False or True.
+    boolean includeClustered = "true".equalsIgnoreCase(ctx.queryParam("include_clustered"));
+    List<Instance> page = service.list(principal, limit + 1, marker, includeClustered);
     List<Map<String, Object>> views = new ArrayList<>();
     for (int i = 0; i < Math.min(limit, page.size()); i++) {
       views.add(view(ctx, page.get(i), false));
@@ -290,7 +292,8 @@ public final class InstanceRoutes {
                   + "/instances?limit="
                   + limit
                   + "&marker="
-                  + next,
+                  + next
+                  + (includeClustered ? "&include_clustered=True" : ""),
               "rel",
               "next"));
     }
@@ -385,7 +388,9 @@ public final class InstanceRoutes {
 
   private void delete(Context ctx) {
     Principal principal = Authentication.principal(ctx);
-    replication.checkDeletable(service.get(principal, ctx.pathParam("id")));
+    Instance instance = service.get(principal, ctx.pathParam("id"));
+    requireNotClustered(instance);
+    replication.checkDeletable(instance);
     service.delete(principal, ctx.pathParam("id"));
     ctx.status(202);
   }
@@ -405,7 +410,10 @@ public final class InstanceRoutes {
       case "restart" -> service.restart(principal, id);
       case "promote_to_replica_source" -> replication.promote(principal, id);
       case "eject_replica_source" -> replication.eject(principal, id);
-      case "resize" -> resize(principal, id, body.object("resize"));
+      case "resize" -> {
+        requireNotClustered(service.get(principal, id));
+        resize(principal, id, body.object("resize"));
+      }
       case "reset_status" -> {
         service.resetStatus(principal, id);
         // Trove fails the instance's unfinished backups with it
@@ -414,6 +422,17 @@ public final class InstanceRoutes {
       default -> throw new ApiException.BadRequest("Action " + keys.get(0) + " not supported.");
     }
     ctx.status(202);
+  }
+
+  /**
+   * Trove refuses deleting or resizing a cluster's member on its own (its cluster's shrink and
+   * delete do it); Trove answers 501, Coffer 400 with the same message.
+   */
+  private void requireNotClustered(Instance instance) {
+    if (service.clusterOf(instance).isPresent()) {
+      throw new ApiException.BadRequest(
+          "Operation not supported for instances that are part of a cluster.");
+    }
   }
 
   /**
@@ -537,6 +556,13 @@ public final class InstanceRoutes {
           List.of(Map.of("address", i.address(), "type", "private", "network", "loopback")));
     }
     m.put("tenant_id", project);
+    service
+        .clusterOf(i)
+        .ifPresent(
+            c -> {
+              m.put("cluster_id", c.clusterId());
+              m.put("type", c.type());
+            });
     if (detailed) {
       m.put("deletion_protection", service.hasDeletionProtection(i));
       m.put("created", Wire.time(i.createdAt()));

@@ -88,55 +88,94 @@ public final class InstanceService {
    */
   public synchronized Instance create(
       Principal principal, CreateRequest request, TaskType taskType, String payload) {
-    requireEnforceable(request.allowedCidrs());
-    if (request.volumeSize() > quotas.maxVolumeSizeGb()) {
-      throw new ApiException.OverLimit(
-          "Volume 'size' cannot exceed maximum of "
-              + quotas.maxVolumeSizeGb()
-              + " GB, "
-              + request.volumeSize()
-              + " cannot be accepted.");
+    requireCreatable(principal, List.of(request));
+    Instance created = insert(principal, request, Instant.now());
+    tasks.submit(Task.create(UUID.randomUUID().toString(), taskType, created.id(), payload));
+    logAccepted(principal, request, created);
+    return created;
+  }
+
+  /**
+   * Accepts the members of a new or growing cluster, all or none: they are checked like creates
+   * (quotas for all of them together), inserted with the cluster's id and BUILDING, and get no task
+   * of their own: the cluster's task provisions them. Their creation times follow the order of
+   * {@code requests}, which is the members' order in the cluster.
+   */
+  public synchronized List<Instance> createClusterMembers(
+      Principal principal, List<CreateRequest> requests, String clusterId, String type) {
+    requireCreatable(principal, requests);
+    List<Instance> created = new java.util.ArrayList<>();
+    Instant base = Instant.now();
+    for (int i = 0; i < requests.size(); i++) {
+      Instance member = insert(principal, requests.get(i), base.plusMillis(i));
+      instances.setCluster(member.id(), clusterId, type);
+      created.add(member);
+      logAccepted(principal, requests.get(i), member);
     }
-    if (instances.countLive(principal.projectId()) + 1 > quotas.maxInstances()) {
+    return created;
+  }
+
+  private void requireCreatable(Principal principal, List<CreateRequest> requests) {
+    int volume = 0;
+    for (CreateRequest request : requests) {
+      requireEnforceable(request.allowedCidrs());
+      if (request.volumeSize() > quotas.maxVolumeSizeGb()) {
+        throw new ApiException.OverLimit(
+            "Volume 'size' cannot exceed maximum of "
+                + quotas.maxVolumeSizeGb()
+                + " GB, "
+                + request.volumeSize()
+                + " cannot be accepted.");
+      }
+      volume += request.volumeSize();
+    }
+    if (instances.countLive(principal.projectId()) + requests.size() > quotas.maxInstances()) {
       throw new ApiException.OverLimit("Quota exceeded for resources: ['instances'].");
     }
-    if (instances.liveVolumeGb(principal.projectId()) + request.volumeSize()
-        > quotas.maxVolumeGb()) {
+    if (instances.liveVolumeGb(principal.projectId()) + volume > quotas.maxVolumeGb()) {
       throw new ApiException.OverLimit("Quota exceeded for resources: ['volumes'].");
     }
-    boolean duplicate =
-        instances.list(principal.projectId(), Integer.MAX_VALUE, Optional.empty()).stream()
-            .anyMatch(i -> i.name().equals(request.name()));
-    if (duplicate) {
-      throw new ApiException.Conflict(
-          "An instance with the name \"" + request.name() + "\" already exists in this project.");
+    List<Instance> existing =
+        instances.list(principal.projectId(), Integer.MAX_VALUE, Optional.empty());
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (CreateRequest request : requests) {
+      boolean duplicate =
+          !names.add(request.name())
+              || existing.stream().anyMatch(i -> i.name().equals(request.name()));
+      if (duplicate) {
+        throw new ApiException.Conflict(
+            "An instance with the name \"" + request.name() + "\" already exists in this project.");
+      }
     }
-    Instant now = Instant.now();
-    Instance created =
-        instances.insert(
-            new Instance(
-                UUID.randomUUID().toString(),
-                principal.projectId(),
-                request.name(),
-                request.version().id(),
-                request.flavor().id(),
-                request.volumeSize(),
-                null,
-                null,
-                null,
-                request.isPublic(),
-                request.allowedCidrs(),
-                TaskStatus.BUILDING,
-                ServiceStatus.NEW,
-                now,
-                null,
-                null,
-                null,
-                null,
-                now,
-                now,
-                null));
-    tasks.submit(Task.create(UUID.randomUUID().toString(), taskType, created.id(), payload));
+  }
+
+  private Instance insert(Principal principal, CreateRequest request, Instant now) {
+    return instances.insert(
+        new Instance(
+            UUID.randomUUID().toString(),
+            principal.projectId(),
+            request.name(),
+            request.version().id(),
+            request.flavor().id(),
+            request.volumeSize(),
+            null,
+            null,
+            null,
+            request.isPublic(),
+            request.allowedCidrs(),
+            TaskStatus.BUILDING,
+            ServiceStatus.NEW,
+            now,
+            null,
+            null,
+            null,
+            null,
+            now,
+            now,
+            null));
+  }
+
+  private static void logAccepted(Principal principal, CreateRequest request, Instance created) {
     log.info(
         "event=instance_create_accepted instance={} project={} datastore={} version={} flavor={} volume_gb={}",
         created.id(),
@@ -145,7 +184,53 @@ public final class InstanceService {
         request.version().name(),
         request.flavor().id(),
         request.volumeSize());
-    return created;
+  }
+
+  /** The cluster the instance is a member of, if any. */
+  public Optional<ClusterLink> clusterOf(Instance instance) {
+    return instances.clusterOf(instance.id());
+  }
+
+  /** The other live members of the instance's cluster; empty outside a cluster. */
+  public List<Instance> clusterPeers(Instance instance) {
+    return instances
+        .clusterOf(instance.id())
+        .map(
+            link ->
+                instances.clusterMembers(link.clusterId()).stream()
+                    .filter(m -> !m.id().equals(instance.id()))
+                    .toList())
+        .orElse(List.of());
+  }
+
+  /**
+   * Repeats a user, database or root call made on a cluster's member on its other members: some
+   * engines keep users per node (Redis' ACLs), others replicate them, and then the repeat finds
+   * them there already ("already exists", "not found"), which counts as done. Members still being
+   * built are skipped: the engine copies the users to new members when it brings them in.
+   */
+  public void repeatOnClusterPeers(Instance instance, java.util.function.Consumer<Instance> call) {
+    for (Instance peer : clusterPeers(instance)) {
+      if (peer.task() == TaskStatus.BUILDING || peer.task() == TaskStatus.DELETING) {
+        continue;
+      }
+      try {
+        call.accept(peer);
+      } catch (ApiException.Conflict | ApiException.NotFound alreadyDone) {
+        log.debug("event=cluster_peer_already_done instance={}", peer.id());
+      }
+    }
+  }
+
+  /** Deletes a member for its cluster's delete or shrink (the API refuses a member's delete). */
+  public void deleteClusterMember(Instance member) {
+    if (member.task() == TaskStatus.DELETING) {
+      return;
+    }
+    instances.setTask(member.id(), TaskStatus.DELETING);
+    tasks.submit(
+        Task.create(UUID.randomUUID().toString(), TaskType.DELETE_INSTANCE, member.id(), null));
+    log.info("event=cluster_member_delete_accepted instance={}", member.id());
   }
 
   public Instance get(Principal principal, String id) {
@@ -157,6 +242,13 @@ public final class InstanceService {
   public List<Instance> list(Principal principal, int limit, Optional<String> marker) {
     marker.ifPresent(m -> get(principal, m));
     return instances.list(principal.projectId(), limit, marker);
+  }
+
+  /** Trove's instance list: cluster members only with {@code include_clustered}. */
+  public List<Instance> list(
+      Principal principal, int limit, Optional<String> marker, boolean includeClustered) {
+    marker.ifPresent(m -> get(principal, m));
+    return instances.list(principal.projectId(), limit, marker, includeClustered);
   }
 
   public void rename(Principal principal, String id, String name) {

@@ -114,12 +114,21 @@ public final class JdbiInstanceRepository implements InstanceRepository {
 
   @Override
   public List<Instance> list(String projectId, int limit, Optional<String> marker) {
+    return list(projectId, limit, marker, true);
+  }
+
+  @Override
+  public List<Instance> list(
+      String projectId, int limit, Optional<String> marker, boolean includeClustered) {
     return jdbi.withHandle(
         h -> {
           String sql =
               "select "
                   + COLUMNS
                   + " from instances where project_id = :project and deleted_at is null";
+          if (!includeClustered) {
+            sql += " and cluster_id is null";
+          }
           if (marker.isPresent()) {
             sql +=
                 " and (created_at, id) > (select created_at, id from instances where id = :marker)";
@@ -139,6 +148,42 @@ public final class JdbiInstanceRepository implements InstanceRepository {
                     "select "
                         + COLUMNS
                         + " from instances where deleted_at is null order by created_at")
+                .map(JdbiInstanceRepository::instance)
+                .list());
+  }
+
+  @Override
+  public void setCluster(String id, String clusterId, String type) {
+    update(
+        "update instances set cluster_id = ?, cluster_type = ?, updated_at = ? where id = ?",
+        clusterId,
+        type,
+        now(),
+        id);
+  }
+
+  @Override
+  public Optional<ClusterLink> clusterOf(String id) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "select cluster_id, cluster_type from instances where id = ?"
+                        + " and cluster_id is not null")
+                .bind(0, id)
+                .map((rs, ctx) -> new ClusterLink(rs.getString(1), rs.getString(2)))
+                .findFirst());
+  }
+
+  @Override
+  public List<Instance> clusterMembers(String clusterId) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "select "
+                        + COLUMNS
+                        + " from instances where cluster_id = ? and deleted_at is null"
+                        + " order by created_at, id")
+                .bind(0, clusterId)
                 .map(JdbiInstanceRepository::instance)
                 .list());
   }

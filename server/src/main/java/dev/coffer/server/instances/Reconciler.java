@@ -72,7 +72,13 @@ public final class Reconciler implements AutoCloseable {
     Instant now = Instant.now();
     for (Instance instance : instances.live()) {
       live.add(instance.id());
-      boolean hasTask = !taskRepository.unfinished(instance.id()).isEmpty();
+      // A cluster's member is provisioned and deleted by its cluster's task.
+      boolean hasTask =
+          !taskRepository.unfinished(instance.id()).isEmpty()
+              || instances
+                  .clusterOf(instance.id())
+                  .map(c -> !taskRepository.unfinished(c.clusterId()).isEmpty())
+                  .orElse(false);
       boolean settled = instance.updatedAt().isBefore(now.minus(SETTLE));
       switch (instance.task()) {
         case NONE -> {

@@ -18,7 +18,12 @@ public enum TaskType {
   RESIZE_VOLUME(3, Duration.ofMinutes(10)),
   RESIZE_FLAVOR(3, Duration.ofMinutes(15)),
   // Waits (by retrying) for its pre-upgrade backup, which is another task of the same instance.
-  UPGRADE_INSTANCE(500, Duration.ofHours(12));
+  UPGRADE_INSTANCE(500, Duration.ofHours(12)),
+  // Cluster tasks carry the cluster's id where other tasks carry an instance's: one runs at a time.
+  CREATE_CLUSTER(3, Duration.ofMinutes(30)),
+  GROW_CLUSTER(3, Duration.ofMinutes(30)),
+  SHRINK_CLUSTER(3, Duration.ofMinutes(30)),
+  DELETE_CLUSTER(10, Duration.ofMinutes(15));
 
   private final int maxAttempts;
   private final Duration timeout;

@@ -68,6 +68,13 @@ public final class UserRoutes {
     return agents.call(target.instance(), type, payload, resultType, CALL_TIMEOUT);
   }
 
+  /** A change: on a cluster's member, made on every member (see repeatOnClusterPeers). */
+  private void change(GuestTarget target, CommandType type, Object payload) {
+    call(target, type, payload, null);
+    instances.repeatOnClusterPeers(
+        target.instance(), peer -> agents.call(peer, type, payload, null, CALL_TIMEOUT));
+  }
+
   private void create(Context ctx) {
     GuestTarget target = target(ctx, Capability.USERS);
     List<Fields> items = Fields.body(ctx).objects("users", 100);
@@ -78,7 +85,7 @@ public final class UserRoutes {
     for (Fields item : items) {
       users.add(GuestNames.user(item, target.datastore()));
     }
-    call(target, CommandType.CREATE_USERS, users, null);
+    change(target, CommandType.CREATE_USERS, users);
     log.info(
         "event=users_created instance={} users={}",
         target.instance().id(),
@@ -127,11 +134,10 @@ public final class UserRoutes {
       throw new ApiException.BadRequest(
           "Validation error: user needs 'name', 'host' or 'password' to update.");
     }
-    call(
+    change(
         target,
         CommandType.UPDATE_USER,
-        new UserUpdate(user, newName.orElse(null), newHost.orElse(null), password.orElse(null)),
-        null);
+        new UserUpdate(user, newName.orElse(null), newHost.orElse(null), password.orElse(null)));
     log.info(
         "event=user_updated instance={} user={}@{}",
         target.instance().id(),
@@ -143,7 +149,7 @@ public final class UserRoutes {
   private void delete(Context ctx) {
     GuestTarget target = target(ctx, Capability.USERS);
     UserRef user = ref(ctx, target);
-    call(target, CommandType.DELETE_USER, user, null);
+    change(target, CommandType.DELETE_USER, user);
     log.info(
         "event=user_deleted instance={} user={}@{}",
         target.instance().id(),
@@ -171,7 +177,7 @@ public final class UserRoutes {
       GuestNames.checkDatabaseName(db.at("name"), name, target.datastore());
       names.add(name);
     }
-    call(target, CommandType.GRANT_ACCESS, new AccessChange(user, names), null);
+    change(target, CommandType.GRANT_ACCESS, new AccessChange(user, names));
     log.info(
         "event=access_granted instance={} user={}@{} databases={}",
         target.instance().id(),
@@ -186,7 +192,7 @@ public final class UserRoutes {
     UserRef user = ref(ctx, target);
     String db = ctx.pathParam("db");
     GuestNames.checkDatabaseName("database", db, target.datastore());
-    call(target, CommandType.REVOKE_ACCESS, new AccessChange(user, List.of(db)), null);
+    change(target, CommandType.REVOKE_ACCESS, new AccessChange(user, List.of(db)));
     log.info(
         "event=access_revoked instance={} user={}@{} database={}",
         target.instance().id(),
@@ -214,6 +220,16 @@ public final class UserRoutes {
             CommandType.ENABLE_ROOT,
             new RootRequest(password.orElse(null)),
             type(RootCredentials.class));
+    // Every member of a cluster gets the same root password.
+    instances.repeatOnClusterPeers(
+        target.instance(),
+        peer ->
+            agents.call(
+                peer,
+                CommandType.ENABLE_ROOT,
+                new RootRequest(credentials.password()),
+                null,
+                CALL_TIMEOUT));
     log.info("event=root_enabled instance={}", target.instance().id());
     ctx.status(200)
         .json(
@@ -222,7 +238,7 @@ public final class UserRoutes {
 
   private void disableRoot(Context ctx) {
     GuestTarget target = target(ctx, Capability.ROOT);
-    call(target, CommandType.DISABLE_ROOT, null, null);
+    change(target, CommandType.DISABLE_ROOT, null);
     log.info("event=root_disabled instance={}", target.instance().id());
     ctx.status(204);
   }

@@ -6,6 +6,7 @@ import static dev.coffer.agent.engines.redis.RedisEngineFactory.ROOT_USER;
 
 import dev.coffer.agent.engine.BackupEngine;
 import dev.coffer.agent.engine.BackupManifest;
+import dev.coffer.agent.engine.ClusterEngine;
 import dev.coffer.agent.engine.ConfigurableEngine;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
@@ -16,6 +17,8 @@ import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
+import dev.coffer.api.agent.ClusterSetup;
+import dev.coffer.api.agent.ClusterStatus;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
 import dev.coffer.api.agent.GuestLogType;
@@ -59,10 +62,16 @@ import redis.clients.jedis.resps.AccessControlUser;
  * with the users beside them (see {@link RedisBackups}). Replication is {@code REPLICAOF}, with the
  * role kept in a file {@code redis.conf} includes (see {@link RedisReplication}). The configuration
  * group is another included file, applied live with {@code CONFIG SET} (see {@link
- * RedisConfiguration}).
+ * RedisConfiguration}). Redis Cluster is another included file and the members' own account (see
+ * {@link RedisCluster}).
  */
 final class RedisEngine
-    implements Engine, BackupEngine, ReplicationEngine, ConfigurableEngine, GuestLogEngine {
+    implements Engine,
+        BackupEngine,
+        ReplicationEngine,
+        ConfigurableEngine,
+        GuestLogEngine,
+        ClusterEngine {
   private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
 
   private static final Duration START_DEADLINE = Duration.ofSeconds(30);
@@ -82,6 +91,7 @@ final class RedisEngine
   private final RedisBackups backups;
   private final RedisReplication replication;
   private final RedisConfiguration configuration;
+  private final RedisCluster cluster;
 
   RedisEngine(EngineContext context, DatastoreDescriptor descriptor) {
     this.context = context;
@@ -104,6 +114,14 @@ final class RedisEngine
             context.memoryMb(),
             () -> connect(ADMIN_USER, adminPassword(), ADMIN_TIMEOUT_MILLIS),
             () -> OsProcesses.ownedDirectories(context.runAsUser(), context.dataDir()));
+    this.cluster =
+        new RedisCluster(
+            files,
+            context.bindAddress(),
+            context.port(),
+            () -> connect(ADMIN_USER, adminPassword(), ADMIN_TIMEOUT_MILLIS),
+            () -> OsProcesses.ownedDirectories(context.runAsUser(), context.dataDir()),
+            context.agentDir().resolve("cluster-members"));
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -116,6 +134,7 @@ final class RedisEngine
     files.writeConfig(context);
     replication.initialize();
     configuration.initialize();
+    cluster.initialize();
     if (!Files.exists(files.aclFile())) {
       files.writeInitialAcl(ADMIN_USER, adminPassword);
       log.info("redis initialised dir={}", context.instanceDir());
@@ -141,6 +160,7 @@ final class RedisEngine
     files.writeConfig(context);
     replication.initialize();
     configuration.initialize();
+    cluster.initialize();
     try {
       Files.deleteIfExists(files.pidFile());
     } catch (IOException e) {
@@ -489,6 +509,41 @@ final class RedisEngine
   @Override
   public synchronized void repoint(ReplicaSetup setup) {
     replication.follow(setup);
+  }
+
+  // ---- Redis Cluster -------------------------------------------------------------------------
+
+  @Override
+  public synchronized void configureCluster(ClusterSetup setup) {
+    if (pid().isPresent()) {
+      throw EngineException.conflict("redis-server is running; stop it before configuring it.");
+    }
+    cluster.configure(setup);
+  }
+
+  @Override
+  public void formCluster(ClusterSetup setup) {
+    cluster.form(setup);
+  }
+
+  @Override
+  public void membersAdded(ClusterSetup setup, List<String> added) {
+    cluster.membersAdded(setup, added);
+  }
+
+  @Override
+  public void leaveCluster(ClusterSetup setup) {
+    cluster.leave(setup);
+  }
+
+  @Override
+  public void membersRemoved(ClusterSetup setup, List<String> removed) {
+    cluster.membersRemoved(setup, removed);
+  }
+
+  @Override
+  public ClusterStatus clusterStatus() {
+    return cluster.status();
   }
 
   // ---- what Redis does not have -------------------------------------------------------------

@@ -22,14 +22,15 @@ import java.util.regex.Pattern;
 /**
  * Redis 7: users through ACLs, root as an ACL user with every permission, replication with {@code
  * REPLICAOF} (see {@link RedisReplication}), configuration groups over {@code CONFIG SET} (see
- * {@link RedisParameters}). Redis has no named databases, so neither databases nor per-database
- * access are offered.
+ * {@link RedisParameters}), Redis Cluster (see {@link RedisCluster}). Redis has no named databases,
+ * so neither databases nor per-database access are offered.
  */
 public final class RedisEngineFactory implements EngineFactory {
   static final String NAME = "redis";
   static final String ADMIN_USER = "os_admin";
   static final String ROOT_USER = "root";
   static final String REPLICATION_USER = "os_repl";
+  static final String CLUSTER_USER = "os_cluster";
 
   /**
    * ACL rules are space-separated tokens whose first character is an operator ({@code >}, {@code
@@ -54,11 +55,12 @@ public final class RedisEngineFactory implements EngineFactory {
               Capability.ROOT,
               Capability.BACKUP,
               Capability.REPLICATION,
-              Capability.CONFIGURATION),
+              Capability.CONFIGURATION,
+              Capability.CLUSTERS),
           // Never used (no DATABASES capability); kept strict so that nothing can slip through.
           new NameRule(64, "[A-Za-z0-9_.-]+", "Redis has no named databases"),
           USER_NAMES,
-          Set.of("default", ADMIN_USER, ROOT_USER, REPLICATION_USER),
+          Set.of("default", ADMIN_USER, ROOT_USER, REPLICATION_USER, CLUSTER_USER),
           Set.of(),
           ROOT_USER,
           "redis-cli -h {host} -p {port} --user {user} --askpass");

@@ -30,6 +30,10 @@ import java.util.List;
  * @param groupConfig the instance's configuration group, included after Coffer's own settings (so
  *     it wins over them) and before {@link #replicationConfig} (so the role still wins); owner only
  *     (see {@link RedisConfiguration})
+ * @param clusterConfig the instance's Redis Cluster settings ({@code cluster-enabled}, its bus
+ *     address, the members' shared account for replicas), included after {@link #groupConfig};
+ *     empty for an instance outside a cluster; owner only (see {@link RedisCluster})
+ * @param nodesFile Redis Cluster's own state file ({@code cluster-config-file}), written by Redis
  */
 record RedisFiles(
     Path config,
@@ -40,7 +44,9 @@ record RedisFiles(
     Path rdbFile,
     Path aofDir,
     Path replicationConfig,
-    Path groupConfig) {
+    Path groupConfig,
+    Path clusterConfig,
+    Path nodesFile) {
 
   static final String RDB_FILE_NAME = "dump.rdb";
   static final String AOF_DIR_NAME = "appendonlydir";
@@ -59,7 +65,9 @@ record RedisFiles(
         context.dataDir().resolve(RDB_FILE_NAME),
         context.dataDir().resolve(AOF_DIR_NAME),
         context.dataDir().resolve("replication.conf"),
-        context.dataDir().resolve("configuration.conf"));
+        context.dataDir().resolve("configuration.conf"),
+        context.dataDir().resolve("cluster.conf"),
+        context.dataDir().resolve("nodes.conf"));
   }
 
   /** About 75% of the flavor's RAM: the rest is for Redis' own overhead, forks and buffers. */
@@ -103,6 +111,8 @@ record RedisFiles(
             "repl-backlog-size " + replBacklogMb(context.memoryMb()) + "mb",
             // The configuration group: over Coffer's defaults above, under the role below.
             "include " + groupConfig,
+            // Cluster mode, when the instance is a member of a Redis Cluster (else empty).
+            "include " + clusterConfig,
             // Last, so that the role written by the agent wins over anything above.
             "include " + replicationConfig,
             ""));
@@ -140,6 +150,11 @@ record RedisFiles(
   /** Replaces the configuration group (read by redis-server at its next start). */
   void writeGroupConfig(String text) {
     writeAtomically(groupConfig, text, "rw-------");
+  }
+
+  /** Replaces the cluster settings (read by redis-server at its next start). */
+  void writeClusterConfig(String text) {
+    writeAtomically(clusterConfig, text, "rw-------");
   }
 
   /** Replaces the ACL file (read by redis-server at its next start). */
