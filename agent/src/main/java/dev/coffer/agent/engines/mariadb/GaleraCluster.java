@@ -170,7 +170,7 @@ final class GaleraCluster {
     lines.add("# Galera cluster " + s.clusterId());
     lines.add("wsrep_on=ON");
     lines.add("wsrep_provider=" + provider());
-    lines.add("wsrep_cluster_name=" + s.clusterId());
+    lines.add("wsrep_cluster_name=" + clusterName(s.clusterId()));
     lines.add("wsrep_cluster_address=" + clusterAddress(s.members()));
     lines.add("wsrep_node_name=" + context.instanceId());
     lines.add("wsrep_node_address=" + address + ":" + GROUP_PORT);
@@ -486,6 +486,14 @@ final class GaleraCluster {
   /** A quarter of the flavor's RAM, between 32 and 512 MB. */
   static int gcacheMb(int memoryMb) {
     return Math.min(512, Math.max(32, memoryMb / 4));
+  }
+
+  /**
+   * Galera refuses group names over 32 characters (gcomm's String<32>): a UUID loses its dashes.
+   */
+  static String clusterName(String clusterId) {
+    String name = clusterId.replace("-", "");
+    return name.length() > 32 ? name.substring(0, 32) : name;
   }
 
   private static long positiveId(String name) {
