@@ -108,11 +108,11 @@ class CassandraApiTest {
           .until(
               () ->
                   app.execute(
-                              "SELECT replication FROM system_schema.keyspaces"
-                                  + " WHERE keyspace_name = 'orders'")
-                          .one()
-                          .getMap(0, String.class, String.class)
-                          .get("replication_factor")
+                          "SELECT replication FROM system_schema.keyspaces"
+                              + " WHERE keyspace_name = 'orders'")
+                      .one()
+                      .getMap(0, String.class, String.class)
+                      .get("replication_factor")
                       .equals("3"));
       app.execute("CREATE TABLE IF NOT EXISTS orders.lines (id int PRIMARY KEY, item text)");
       await()
@@ -156,7 +156,8 @@ class CassandraApiTest {
     boolean killed = false;
     for (long pid : TestCoffer.processesMentioning(dir)) {
       String command =
-          java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "cmdline"));
+          java.nio.file.Files.readString(
+              java.nio.file.Path.of("/proc", Long.toString(pid), "cmdline"));
       if (command.contains("CassandraDaemon")) {
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         killed = true;
@@ -171,8 +172,7 @@ class CassandraApiTest {
               () -> {
                 app.execute(
                     quorum("INSERT INTO orders.lines (id, item) VALUES (" + ROWS + ", 'y')"));
-                assertThat(count(app, "orders.lines", ConsistencyLevel.QUORUM))
-                    .isEqualTo(ROWS + 1);
+                assertThat(count(app, "orders.lines", ConsistencyLevel.QUORUM)).isEqualTo(ROWS + 1);
               });
     }
     assertThat(coffer.delete(coffer.v1("/clusters/" + id)).status()).isEqualTo(202);
@@ -243,7 +243,8 @@ class CassandraApiTest {
 
   private static long count(CqlSession session, String table, ConsistencyLevel level) {
     return session
-        .execute(SimpleStatement.newInstance("SELECT count(*) FROM " + table).setConsistencyLevel(level))
+        .execute(
+            SimpleStatement.newInstance("SELECT count(*) FROM " + table).setConsistencyLevel(level))
         .one()
         .getLong(0);
   }
