@@ -23,6 +23,7 @@ import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
 import dev.coffer.agent.engine.GuestLogEngine;
 import dev.coffer.agent.engine.GuestLogFile;
+import dev.coffer.agent.engine.UserChecks;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
@@ -36,7 +37,6 @@ import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
 import dev.coffer.api.agent.UserUpdate;
-import dev.coffer.api.datastores.Capability;
 import dev.coffer.api.datastores.DatastoreDescriptor;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -348,9 +348,9 @@ final class CassandraEngine
 
   @Override
   public void createUser(UserSpec user) {
-    checkUserName(user.name());
-    checkHost(user.host());
-    String password = requirePassword(user.password());
+    UserChecks.requireValidName(descriptor, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
+    String password = UserChecks.requirePassword(user.password());
     for (String db : user.databases()) {
       checkDatabaseName(db);
     }
@@ -381,12 +381,12 @@ final class CassandraEngine
 
   @Override
   public void deleteUser(UserRef user) {
-    checkUserName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(descriptor, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     withAdmin(
         s -> {
           if (!roleExists(s, user.name())) {
-            throw userNotFound(user.name());
+            throw UserChecks.notFound(user.name());
           }
           s.execute("DROP ROLE " + ident(user.name()));
           return null;
@@ -424,18 +424,18 @@ final class CassandraEngine
   @Override
   public void updateUser(UserUpdate update) {
     UserRef user = update.user();
-    checkUserName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(descriptor, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     if (update.newHost() != null) {
-      checkHost(update.newHost());
+      UserChecks.requireNoHost(update.newHost(), NAME);
     }
     String newName =
         update.newName() == null || update.newName().equals(user.name()) ? null : update.newName();
     if (newName != null) {
-      checkUserName(newName);
+      UserChecks.requireValidName(descriptor, newName);
     }
     String newPassword =
-        update.newPassword() == null ? null : requirePassword(update.newPassword());
+        update.newPassword() == null ? null : UserChecks.requirePassword(update.newPassword());
     String[] secrets = newPassword == null ? new String[0] : new String[] {newPassword};
     withAdmin(
         s -> {
@@ -445,7 +445,7 @@ final class CassandraEngine
                           "SELECT salted_hash FROM system_auth.roles WHERE role = ?", user.name()))
                   .one();
           if (existing == null) {
-            throw userNotFound(user.name());
+            throw UserChecks.notFound(user.name());
           }
           if (newName == null) {
             if (newPassword != null) {
@@ -496,13 +496,13 @@ final class CassandraEngine
 
   private void changeAccess(AccessChange change, boolean grant) {
     UserRef user = change.user();
-    checkUserName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(descriptor, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     change.databases().forEach(CassandraEngine::checkDatabaseName);
     withAdmin(
         s -> {
           if (!roleExists(s, user.name())) {
-            throw userNotFound(user.name());
+            throw UserChecks.notFound(user.name());
           }
           for (String db : change.databases()) {
             if (!keyspaceExists(s, db)) {
@@ -798,40 +798,6 @@ final class CassandraEngine
       throw EngineException.badRequest(
           "Database name \"" + name + "\" is on the reserved list: " + SYSTEM_KEYSPACES + ".");
     }
-  }
-
-  private void checkUserName(String name) {
-    CassandraEngineFactory.NAMES
-        .violation(name)
-        .ifPresent(
-            why -> {
-              throw EngineException.badRequest("User name \"" + name + "\" " + why + ".");
-            });
-    if (descriptor.reservedUsers().contains(name)) {
-      throw EngineException.badRequest(
-          "User name \""
-              + name
-              + "\" is on the reserved list: "
-              + descriptor.reservedUsers()
-              + ".");
-    }
-  }
-
-  private static void checkHost(String host) {
-    if (!"%".equals(host)) {
-      throw EngineException.unsupported(Capability.USER_HOSTS.operation(), NAME);
-    }
-  }
-
-  private static String requirePassword(String password) {
-    if (password == null || password.isEmpty()) {
-      throw EngineException.badRequest("A password is required.");
-    }
-    return password;
-  }
-
-  private static EngineException userNotFound(String name) {
-    return EngineException.notFound("User \"" + name + "\" was not found.");
   }
 
   private String id() {

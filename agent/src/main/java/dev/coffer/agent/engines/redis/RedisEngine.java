@@ -14,6 +14,7 @@ import dev.coffer.agent.engine.EngineException;
 import dev.coffer.agent.engine.GuestLogEngine;
 import dev.coffer.agent.engine.GuestLogFile;
 import dev.coffer.agent.engine.ReplicationEngine;
+import dev.coffer.agent.engine.UserChecks;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
@@ -261,16 +262,16 @@ final class RedisEngine
 
   @Override
   public void createUser(UserSpec user) {
-    checkName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(descriptor, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     if (!user.databases().isEmpty()) {
       throw EngineException.unsupported(Capability.USER_ACCESS.operation(), NAME);
     }
-    String password = requirePassword(user.password());
+    String password = UserChecks.requirePassword(user.password());
     withAdmin(
         jedis -> {
           if (jedis.aclGetUser(user.name()) != null) {
-            throw alreadyExists(user.name());
+            throw UserChecks.alreadyExists(user.name());
           }
           jedis.aclSetUser(user.name(), userRules("on", List.of(">" + password)));
           jedis.aclSave();
@@ -282,12 +283,12 @@ final class RedisEngine
 
   @Override
   public void deleteUser(UserRef user) {
-    checkName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(descriptor, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     withAdmin(
         jedis -> {
           if (jedis.aclGetUser(user.name()) == null) {
-            throw notFound(user.name());
+            throw UserChecks.notFound(user.name());
           }
           jedis.aclDelUser(user.name());
           jedis.aclSave();
@@ -322,28 +323,28 @@ final class RedisEngine
   @Override
   public void updateUser(UserUpdate update) {
     UserRef user = update.user();
-    checkName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(descriptor, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     if (update.newHost() != null) {
-      checkHost(update.newHost());
+      UserChecks.requireNoHost(update.newHost(), NAME);
     }
     String newName =
         update.newName() == null || update.newName().equals(user.name()) ? null : update.newName();
     if (newName != null) {
-      checkName(newName);
+      UserChecks.requireValidName(descriptor, newName);
     }
     String newPassword =
-        update.newPassword() == null ? null : requirePassword(update.newPassword());
+        update.newPassword() == null ? null : UserChecks.requirePassword(update.newPassword());
     String[] secrets = newPassword == null ? new String[0] : new String[] {newPassword};
     withAdmin(
         jedis -> {
           AccessControlUser existing = jedis.aclGetUser(user.name());
           if (existing == null) {
-            throw notFound(user.name());
+            throw UserChecks.notFound(user.name());
           }
           if (newName != null) {
             if (jedis.aclGetUser(newName) != null) {
-              throw alreadyExists(newName);
+              throw UserChecks.alreadyExists(newName);
             }
             // Redis cannot rename a user: create the new one with the same password hashes (or
             // the new password), then drop the old one.
@@ -624,45 +625,6 @@ final class RedisEngine
 
   private static boolean isValidName(String name) {
     return RedisEngineFactory.USER_NAMES.violation(name).isEmpty();
-  }
-
-  /** The agent checks names too: an ACL rule smuggled into a name would grant permissions. */
-  private void checkName(String name) {
-    RedisEngineFactory.USER_NAMES
-        .violation(name)
-        .ifPresent(
-            why -> {
-              throw EngineException.badRequest("User name \"" + name + "\" " + why + ".");
-            });
-    if (descriptor.reservedUsers().contains(name)) {
-      throw EngineException.badRequest(
-          "User name \""
-              + name
-              + "\" is on the reserved list: "
-              + descriptor.reservedUsers()
-              + ".");
-    }
-  }
-
-  private static void checkHost(String host) {
-    if (!"%".equals(host)) {
-      throw EngineException.unsupported(Capability.USER_HOSTS.operation(), NAME);
-    }
-  }
-
-  private static String requirePassword(String password) {
-    if (password == null || password.isEmpty()) {
-      throw EngineException.badRequest("A password is required.");
-    }
-    return password;
-  }
-
-  private static EngineException alreadyExists(String name) {
-    return EngineException.conflict("A user with the name \"" + name + "\" already exists.");
-  }
-
-  private static EngineException notFound(String name) {
-    return EngineException.notFound("User \"" + name + "\" was not found.");
   }
 
   /**
