@@ -105,7 +105,12 @@ class RedisBackupTest {
         assertThat(files.map(p -> p.getFileName().toString()))
             .as("no scratch files are left in the data directory")
             .containsExactlyInAnyOrder(
-                "users.acl", "dump.rdb", "appendonlydir", "replication.conf", "configuration.conf");
+                "users.acl",
+                "dump.rdb",
+                "appendonlydir",
+                "replication.conf",
+                "configuration.conf",
+                "cluster.conf");
       }
     }
   }

@@ -67,7 +67,7 @@ class RedisEngineTest {
   }
 
   @Test
-  void theDescriptorOffersUsersRootBackupReplicationAndConfigurationButNoDatabases() {
+  void theDescriptorOffersUsersRootBackupReplicationConfigurationAndClustersButNoDatabases() {
     var descriptor = FACTORY.descriptor();
 
     assertThat(descriptor.name()).isEqualTo("redis");
@@ -78,9 +78,10 @@ class RedisEngineTest {
             Capability.ROOT,
             Capability.BACKUP,
             Capability.REPLICATION,
-            Capability.CONFIGURATION);
+            Capability.CONFIGURATION,
+            Capability.CLUSTERS);
     assertThat(descriptor.reservedUsers())
-        .containsExactlyInAnyOrder("default", "os_admin", "root", "os_repl");
+        .containsExactlyInAnyOrder("default", "os_admin", "root", "os_repl", "os_cluster");
     assertThat(descriptor.rootUser()).isEqualTo("root");
   }
 
