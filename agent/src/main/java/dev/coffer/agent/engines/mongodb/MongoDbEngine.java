@@ -810,8 +810,10 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
   }
 
   /**
-   * With a reachable primary: this member gets the highest priority and stands for election ({@code
-   * replSetStepUp}). Without one: a forced reconfiguration keeps only the healthy members.
+   * Stands for election ({@code replSetStepUp}), after giving this member the highest priority on a
+   * reachable primary. When the election cannot be won (no majority left, the primary gone), a
+   * forced reconfiguration keeps only the healthy members. Once primary, the member keeps the
+   * highest priority, so that the set does not elect another one back.
    */
   @Override
   public synchronized void promote() {
@@ -819,27 +821,38 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
     if (status.get("myState", Number.class).intValue() != MongoDbReplication.STATE_PRIMARY) {
       admin(c -> run(c, AUTH_DB, MongoDbReplication.freeze(0)));
       Optional<Document> primary = MongoDbReplication.primary(status);
-      boolean planned = primary.isPresent() && preferSelfOn(primary.get().getString("name"));
-      if (planned) {
-        try {
-          admin(c -> run(c, AUTH_DB, MongoDbReplication.stepUp()));
-        } catch (EngineException e) {
-          // Priority takeover elects this member once it has caught up.
-          log.info(
-              "mongodb replSetStepUp refused, waiting for priority takeover: {}", e.getMessage());
-        }
-      } else {
+      boolean preferred = primary.isPresent() && preferSelfOn(primary.get().getString("name"));
+      if (!stepUp() && !preferred) {
         Document current =
             admin(c -> run(c, AUTH_DB, MongoDbReplication.replSetGetConfig()))
                 .get("config", Document.class);
         Document forced = MongoDbReplication.forcedFor(current, status, selfHost());
         admin(c -> run(c, AUTH_DB, MongoDbReplication.replSetReconfig(forced, true)));
-        log.warn("mongodb forced a reconfiguration without the unreachable primary");
+        log.warn("mongodb forced a reconfiguration without the unreachable members");
       }
       awaitState(MongoDbReplication.STATE_PRIMARY, ROLE_DEADLINE);
     }
+    admin(
+        c -> {
+          Document current =
+              run(c, AUTH_DB, MongoDbReplication.replSetGetConfig()).get("config", Document.class);
+          MongoDbReplication.withPreferred(current, selfHost())
+              .ifPresent(next -> run(c, AUTH_DB, MongoDbReplication.replSetReconfig(next, false)));
+          return null;
+        });
     deleteFenceFile();
     log.info("mongodb promoted to primary");
+  }
+
+  /** Whether this member won (or is holding) an election; false when it cannot. */
+  private boolean stepUp() {
+    try {
+      admin(c -> run(c, AUTH_DB, MongoDbReplication.stepUp()));
+      return true;
+    } catch (EngineException e) {
+      log.info("mongodb replSetStepUp refused: {}", e.getMessage());
+      return false;
+    }
   }
 
   /** Whether the primary took this member as its preferred one; false when it is unreachable. */
