@@ -71,6 +71,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Users are defined in {@code admin} with {@code readWrite} on each granted database. MongoDB
  * has no host part in user names: only {@code %} is accepted.
+ *
+ * <p>Replication adds members to the instance's replica set (see {@link MongoDbReplication}); in a
+ * set the agent manages mongod as {@code os_repl} instead of {@code os_admin}, since users
+ * replicate.
  */
 final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
   private static final Logger log = LoggerFactory.getLogger(MongoDbEngine.class);
