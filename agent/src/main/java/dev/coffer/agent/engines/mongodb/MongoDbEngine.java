@@ -20,12 +20,17 @@ import dev.coffer.agent.engine.BackupManifest;
 import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
+import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.ReplicaSetup;
+import dev.coffer.api.agent.ReplicationCredentials;
+import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.api.agent.RootCredentials;
+import dev.coffer.api.agent.SourceRequest;
 import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
@@ -66,8 +71,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Users are defined in {@code admin} with {@code readWrite} on each granted database. MongoDB
  * has no host part in user names: only {@code %} is accepted.
+ *
+ * <p>Replication adds members to the instance's replica set (see {@link MongoDbReplication}); in a
+ * set the agent manages mongod as {@code os_repl} instead of {@code os_admin}, since users
+ * replicate.
  */
-final class MongoDbEngine implements Engine, BackupEngine {
+final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
   private static final Logger log = LoggerFactory.getLogger(MongoDbEngine.class);
 
   static final String BACKUP_FORMAT = "mongodump-archive";
@@ -166,7 +175,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
     try {
       bootstrap();
     } catch (MongoException e) {
-      throw failure(e, new String[] {adminPassword()}, "start");
+      throw failure(e, new String[] {agentPassword()}, "start");
     }
   }
 
@@ -176,6 +185,11 @@ final class MongoDbEngine implements Engine, BackupEngine {
    * first start that an agent crash interrupted.
    */
   private void bootstrap() {
+    if (isSetMember()) {
+      // A member of a larger set: its set exists, it may be a secondary, its users come from the
+      // set (see MongoDbReplication).
+      return;
+    }
     boolean adminExists = adminCanLogIn();
     Function<Function<MongoClient, Document>, Document> session =
         adminExists ? this::asAdmin : this::throughLocalhostException;
@@ -587,7 +601,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
       throw EngineException.unsupported("incremental backup", NAME);
     }
     String version = admin(c -> run(c, AUTH_DB, MongoDbCommands.buildInfo())).getString("version");
-    List<String> command = tools(ADMIN_USER, adminPassword()).dumpCommand(tool("mongodump"));
+    List<String> command = tools(agentUser(), agentPassword()).dumpCommand(tool("mongodump"));
     try {
       Process process =
           new ProcessBuilder(command)
@@ -643,7 +657,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
     emptyDataDirectory();
     start();
     try {
-      runRestore(tools(ADMIN_USER, adminPassword()).restoreCommand(mongorestore), source);
+      runRestore(tools(agentUser(), agentPassword()).restoreCommand(mongorestore), source);
       if (!adminCanLogIn()) {
         throw EngineException.failure(
             "mongodb restore: the agent's account no longer logs in after mongorestore");
@@ -712,6 +726,297 @@ final class MongoDbEngine implements Engine, BackupEngine {
                   : "validate (full) failed on " + String.join(", ", invalid);
           return new DataCheck(consistent, documents, detail);
         });
+  }
+
+  // ---- replication (see MongoDbReplication) -------------------------------------------------
+
+  private static final Duration SYNC_DEADLINE = Duration.ofMinutes(10);
+  private static final Duration ROLE_DEADLINE = Duration.ofSeconds(60);
+
+  @Override
+  public boolean seedsFromBackup() {
+    return false;
+  }
+
+  /**
+   * Creates (or re-keys) {@code os_repl}, makes it the agent's account, and derives the set's key
+   * file from the replication password. The first time, the key differs from the instance's own
+   * random one and mongod restarts to read it.
+   */
+  @Override
+  public synchronized Map<String, String> prepareSource(SourceRequest request) {
+    String password = replicationPassword(request.credentials());
+    admin(
+        c -> {
+          boolean exists =
+              !run(c, AUTH_DB, MongoDbCommands.usersInfo(MongoDbReplication.REPLICATION_USER))
+                  .getList("users", Document.class)
+                  .isEmpty();
+          return run(
+              c,
+              AUTH_DB,
+              exists
+                  ? MongoDbReplication.updateReplicationUser(password)
+                  : MongoDbReplication.createReplicationUser(password));
+        },
+        password);
+    writeFile(replicationSecretFile(), password + "\n", "rw-------");
+    if (writeSetKey(password) && pid().isPresent()) {
+      log.info("mongodb restarts once to read the replica set's shared key file");
+      stop();
+      start();
+    }
+    log.info("mongodb ready as a source replica={}", request.replicaId());
+    return Map.of("replica_set", config.replicaSet());
+  }
+
+  /** With mongod stopped: the set's key and the agent's account in the set; same set name. */
+  @Override
+  public synchronized void configureReplica(ReplicaSetup setup) {
+    String password = replicationPassword(setup.credentials());
+    writeFile(replicationSecretFile(), password + "\n", "rw-------");
+    writeSetKey(password);
+    writeServerFiles();
+    log.info("mongodb configured as a replica of {}", setup.sourceId());
+  }
+
+  /** Joins the source's set as a voting secondary, then waits for the initial sync's end. */
+  @Override
+  public synchronized void startReplica(ReplicaSetup setup) {
+    join(setup);
+    awaitState(MongoDbReplication.STATE_SECONDARY, SYNC_DEADLINE);
+    log.info("mongodb is a secondary of {}", setup.sourceId());
+  }
+
+  private void join(ReplicaSetup setup) {
+    String password = replicationPassword(setup.credentials());
+    onMember(
+        setup.sourceHost(),
+        setup.sourcePort(),
+        password,
+        c -> {
+          Document current = run(c, AUTH_DB, MongoDbReplication.replSetGetConfig());
+          MongoDbReplication.withMember(
+                  current.get("config", Document.class), selfHost(), context.instanceId())
+              .ifPresent(
+                  next -> {
+                    run(c, AUTH_DB, MongoDbReplication.replSetReconfig(next, false));
+                    log.info("mongodb member added to the set host={}", selfHost());
+                  });
+          return null;
+        });
+  }
+
+  @Override
+  public ReplicationStatus replicationStatus() {
+    Document status = admin(c -> run(c, AUTH_DB, MongoDbCommands.replSetGetStatus()));
+    return MongoDbReplication.status(status, Files.exists(fenceFile()));
+  }
+
+  /**
+   * Stands for election ({@code replSetStepUp}), after giving this member the highest priority on a
+   * reachable primary. When the election cannot be won (no majority left, the primary gone), a
+   * forced reconfiguration keeps only the healthy members. Once primary, the member keeps the
+   * highest priority, so that the set does not elect another one back.
+   */
+  @Override
+  public synchronized void promote() {
+    Document status = admin(c -> run(c, AUTH_DB, MongoDbCommands.replSetGetStatus()));
+    if (status.get("myState", Number.class).intValue() != MongoDbReplication.STATE_PRIMARY) {
+      admin(c -> run(c, AUTH_DB, MongoDbReplication.freeze(0)));
+      Optional<Document> primary = MongoDbReplication.primary(status);
+      boolean preferred = primary.isPresent() && preferSelfOn(primary.get().getString("name"));
+      if (!stepUp() && !preferred) {
+        Document current =
+            admin(c -> run(c, AUTH_DB, MongoDbReplication.replSetGetConfig()))
+                .get("config", Document.class);
+        Document forced = MongoDbReplication.forcedFor(current, status, selfHost());
+        admin(c -> run(c, AUTH_DB, MongoDbReplication.replSetReconfig(forced, true)));
+        log.warn("mongodb forced a reconfiguration without the unreachable members");
+      }
+      awaitState(MongoDbReplication.STATE_PRIMARY, ROLE_DEADLINE);
+    }
+    admin(
+        c -> {
+          Document current =
+              run(c, AUTH_DB, MongoDbReplication.replSetGetConfig()).get("config", Document.class);
+          MongoDbReplication.withPreferred(current, selfHost())
+              .ifPresent(next -> run(c, AUTH_DB, MongoDbReplication.replSetReconfig(next, false)));
+          return null;
+        });
+    deleteFenceFile();
+    log.info("mongodb promoted to primary");
+  }
+
+  /** Whether this member won (or is holding) an election; false when it cannot. */
+  private boolean stepUp() {
+    try {
+      admin(c -> run(c, AUTH_DB, MongoDbReplication.stepUp()));
+      return true;
+    } catch (EngineException e) {
+      log.info("mongodb replSetStepUp refused: {}", e.getMessage());
+      return false;
+    }
+  }
+
+  /** Whether the primary took this member as its preferred one; false when it is unreachable. */
+  private boolean preferSelfOn(String primaryName) {
+    int colon = primaryName.lastIndexOf(':');
+    try {
+      onMember(
+          primaryName.substring(0, colon),
+          Integer.parseInt(primaryName.substring(colon + 1)),
+          agentPassword(),
+          c -> {
+            Document current =
+                run(c, AUTH_DB, MongoDbReplication.replSetGetConfig())
+                    .get("config", Document.class);
+            MongoDbReplication.withPreferred(current, selfHost())
+                .ifPresent(
+                    next -> run(c, AUTH_DB, MongoDbReplication.replSetReconfig(next, false)));
+            return null;
+          });
+      return true;
+    } catch (EngineException e) {
+      log.warn("mongodb primary {} unreachable: {}", primaryName, e.getMessage());
+      return false;
+    }
+  }
+
+  /** Steps down (if primary) and freezes: the set elects this member no more. */
+  @Override
+  public synchronized void fence() {
+    writeFile(fenceFile(), "fenced\n", "rw-------");
+    Document status = admin(c -> run(c, AUTH_DB, MongoDbCommands.replSetGetStatus()));
+    if (status.get("myState", Number.class).intValue() == MongoDbReplication.STATE_PRIMARY) {
+      try {
+        admin(c -> run(c, AUTH_DB, MongoDbReplication.stepDown()));
+      } catch (EngineException e) {
+        log.debug("mongodb stepDown answered: {}", e.getMessage());
+      }
+      awaitState(MongoDbReplication.STATE_SECONDARY, ROLE_DEADLINE);
+    }
+    admin(c -> run(c, AUTH_DB, MongoDbReplication.freeze(MongoDbReplication.FENCE_FREEZE_SECONDS)));
+    log.info("mongodb fenced: stepped down and frozen");
+  }
+
+  /** The set finds its primary itself: this only makes sure of the membership and lifts a fence. */
+  @Override
+  public synchronized void repoint(ReplicaSetup setup) {
+    join(setup);
+    try {
+      admin(c -> run(c, AUTH_DB, MongoDbReplication.freeze(0)));
+    } catch (EngineException e) {
+      log.debug("mongodb unfreeze answered: {}", e.getMessage());
+    }
+    deleteFenceFile();
+    log.info("mongodb repointed to {}", setup.sourceId());
+  }
+
+  @Override
+  public synchronized void releaseReplica(String replicaId) {
+    admin(
+        c -> {
+          Document current =
+              run(c, AUTH_DB, MongoDbReplication.replSetGetConfig()).get("config", Document.class);
+          MongoDbReplication.withoutInstance(current, replicaId)
+              .ifPresent(next -> run(c, AUTH_DB, MongoDbReplication.replSetReconfig(next, false)));
+          return null;
+        });
+    log.info("mongodb member released replica={}", replicaId);
+  }
+
+  private void awaitState(int state, Duration deadline) {
+    long end = System.nanoTime() + deadline.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < end) {
+      try {
+        // Before its initial sync a new member has no users yet: logging in fails until then.
+        Document status = asAdmin(c -> run(c, AUTH_DB, MongoDbCommands.replSetGetStatus()));
+        if (status.get("myState", Number.class).intValue() == state) {
+          return;
+        }
+        last = "state " + status.get("myState");
+      } catch (MongoException e) {
+        last = e.getClass().getSimpleName();
+      }
+      pause(Duration.ofMillis(250));
+    }
+    throw EngineException.failure(
+        "mongodb did not reach replica set state "
+            + state
+            + " within "
+            + deadline.toSeconds()
+            + " s ("
+            + last
+            + ")");
+  }
+
+  private <T> T onMember(String host, int port, String password, Function<MongoClient, T> action) {
+    MongoCredential credential =
+        MongoCredential.createCredential(
+            MongoDbReplication.REPLICATION_USER, AUTH_DB, password.toCharArray());
+    try (MongoClient client = MongoClients.create(settings(credential, host, port))) {
+      return action.apply(client);
+    } catch (MongoException e) {
+      throw failure(e, new String[] {password}, "member " + host + ":" + port);
+    }
+  }
+
+  private static String replicationPassword(ReplicationCredentials credentials) {
+    if (!MongoDbReplication.REPLICATION_USER.equals(credentials.user())) {
+      throw EngineException.badRequest(
+          "The replication account of mongodb is " + MongoDbReplication.REPLICATION_USER + ".");
+    }
+    MongoDbReplication.keyFromPassword(credentials.password()); // checks it is not empty
+    return credentials.password();
+  }
+
+  /** Writes the set's key; true when it changed (a running mongod then needs a restart). */
+  private boolean writeSetKey(String password) {
+    String key = MongoDbReplication.keyFromPassword(password);
+    Path file = context.agentDir().resolve("replica-set.key");
+    if (Files.exists(file) && key.equals(replicaSetKey())) {
+      return false;
+    }
+    writeFile(file, key + "\n", "rw-------");
+    return true;
+  }
+
+  private String selfHost() {
+    return context.bindAddress() + ":" + context.port();
+  }
+
+  private Path replicationSecretFile() {
+    return context.agentDir().resolve("replication.secret");
+  }
+
+  private Path fenceFile() {
+    return context.agentDir().resolve("fenced");
+  }
+
+  private void deleteFenceFile() {
+    try {
+      Files.deleteIfExists(fenceFile());
+    } catch (IOException e) {
+      throw EngineException.failure("cannot remove " + fenceFile() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether this instance is a member of a replication set (a source or a replica). */
+  private boolean isSetMember() {
+    return Files.exists(replicationSecretFile());
+  }
+
+  /**
+   * {@code os_repl} in a replication set (users replicate, see MongoDbReplication), else os_admin.
+   */
+  private String agentUser() {
+    return isSetMember() ? MongoDbReplication.REPLICATION_USER : ADMIN_USER;
+  }
+
+  private String agentPassword() {
+    return isSetMember() ? secret("replication.secret") : adminPassword();
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -845,7 +1150,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
    * never repeats any of {@code secrets}.
    */
   private <T> T admin(Function<MongoClient, T> action, String... secrets) {
-    return withClient(ADMIN_USER, adminPassword(), action, secrets);
+    return withClient(agentUser(), agentPassword(), action, secrets);
   }
 
   private <T> T withClient(
@@ -873,7 +1178,7 @@ final class MongoDbEngine implements Engine, BackupEngine {
 
   /** Raw driver errors pass through: callers tell a failed login from other failures. */
   private Document asAdmin(Function<MongoClient, Document> action) {
-    return asUser(ADMIN_USER, adminPassword(), action);
+    return asUser(agentUser(), agentPassword(), action);
   }
 
   /** No login: only {@code hello}, and the first user's creation, are allowed this way. */
@@ -893,11 +1198,15 @@ final class MongoDbEngine implements Engine, BackupEngine {
 
   /** A direct connection to this one server, whatever its replica set role. */
   private MongoClientSettings settings(MongoCredential credential) {
+    return settings(credential, context.bindAddress(), context.port());
+  }
+
+  private static MongoClientSettings settings(MongoCredential credential, String host, int port) {
     MongoClientSettings.Builder builder =
         MongoClientSettings.builder()
             .applyToClusterSettings(
                 b ->
-                    b.hosts(List.of(new ServerAddress(context.bindAddress(), context.port())))
+                    b.hosts(List.of(new ServerAddress(host, port)))
                         .mode(ClusterConnectionMode.SINGLE)
                         .serverSelectionTimeout(5, TimeUnit.SECONDS))
             .applyToSocketSettings(b -> b.connectTimeout(2, TimeUnit.SECONDS))

@@ -72,10 +72,11 @@ public final class MongoDbEngineFactory implements EngineFactory {
               Capability.USERS,
               Capability.USER_ACCESS,
               Capability.ROOT,
-              Capability.BACKUP),
+              Capability.BACKUP,
+              Capability.REPLICATION),
           DATABASE_NAMES,
           USER_NAMES,
-          Set.of(ADMIN_USER, ROOT_USER),
+          Set.of(ADMIN_USER, ROOT_USER, MongoDbReplication.REPLICATION_USER),
           Set.of("admin", "local", "config"),
           ROOT_USER,
           "mongosh --host {host} --port {port} -u {user} --authenticationDatabase admin");

@@ -32,8 +32,9 @@ class MongoDbEngineFactoryTest {
             Capability.USERS,
             Capability.USER_ACCESS,
             Capability.ROOT,
-            Capability.BACKUP);
-    assertThat(descriptor.reservedUsers()).containsExactlyInAnyOrder("os_admin", "root");
+            Capability.BACKUP,
+            Capability.REPLICATION);
+    assertThat(descriptor.reservedUsers()).containsExactlyInAnyOrder("os_admin", "root", "os_repl");
     assertThat(descriptor.reservedDatabases())
         .containsExactlyInAnyOrder("admin", "local", "config");
     assertThat(descriptor.rootUser()).isEqualTo("root");
