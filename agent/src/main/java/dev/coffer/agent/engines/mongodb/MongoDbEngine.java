@@ -21,6 +21,7 @@ import dev.coffer.agent.engine.Engine;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineException;
 import dev.coffer.agent.engine.ReplicationEngine;
+import dev.coffer.agent.engine.UserChecks;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
@@ -35,7 +36,6 @@ import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
 import dev.coffer.api.agent.UserSpec;
 import dev.coffer.api.agent.UserUpdate;
-import dev.coffer.api.datastores.Capability;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -373,14 +373,14 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
 
   @Override
   public void createUser(UserSpec user) {
-    checkUserName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(DESCRIPTOR, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     user.databases().forEach(this::checkDatabaseName);
-    String password = requirePassword(user.password());
+    String password = UserChecks.requirePassword(user.password());
     admin(
         c -> {
           if (findUser(c, user.name()).isPresent()) {
-            throw alreadyExists(user.name());
+            throw UserChecks.alreadyExists(user.name());
           }
           try {
             return run(
@@ -389,7 +389,7 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
                 MongoDbCommands.createClientUser(user.name(), password, user.databases()));
           } catch (MongoCommandException e) {
             if (e.getErrorCode() == USER_EXISTS) {
-              throw alreadyExists(user.name());
+              throw UserChecks.alreadyExists(user.name());
             }
             throw e;
           }
@@ -400,15 +400,15 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
 
   @Override
   public void deleteUser(UserRef user) {
-    checkUserName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(DESCRIPTOR, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     admin(
         c -> {
           try {
             return run(c, AUTH_DB, MongoDbCommands.dropUser(user.name()));
           } catch (MongoCommandException e) {
             if (e.getErrorCode() == USER_NOT_FOUND) {
-              throw notFound(user.name());
+              throw UserChecks.notFound(user.name());
             }
             throw e;
           }
@@ -453,18 +453,18 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
   @Override
   public void updateUser(UserUpdate update) {
     UserRef user = update.user();
-    checkUserName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(DESCRIPTOR, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     if (update.newHost() != null) {
-      checkHost(update.newHost());
+      UserChecks.requireNoHost(update.newHost(), NAME);
     }
     String newName =
         update.newName() == null || update.newName().equals(user.name()) ? null : update.newName();
     if (newName != null) {
-      checkUserName(newName);
+      UserChecks.requireValidName(DESCRIPTOR, newName);
     }
     String newPassword =
-        update.newPassword() == null ? null : requirePassword(update.newPassword());
+        update.newPassword() == null ? null : UserChecks.requirePassword(update.newPassword());
     if (newName != null && newPassword == null) {
       throw EngineException.badRequest(
           "MongoDB cannot rename a user without a new password: give the new name a password.");
@@ -472,10 +472,11 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
     String[] secrets = newPassword == null ? new String[0] : new String[] {newPassword};
     admin(
         c -> {
-          Document existing = findUser(c, user.name()).orElseThrow(() -> notFound(user.name()));
+          Document existing =
+              findUser(c, user.name()).orElseThrow(() -> UserChecks.notFound(user.name()));
           if (newName != null) {
             if (findUser(c, newName).isPresent()) {
-              throw alreadyExists(newName);
+              throw UserChecks.alreadyExists(newName);
             }
             List<Document> roles =
                 existing.getList("roles", Document.class).stream()
@@ -508,8 +509,8 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
 
   private void changeAccess(AccessChange change, boolean grant) {
     UserRef user = change.user();
-    checkUserName(user.name());
-    checkHost(user.host());
+    UserChecks.requireValidName(DESCRIPTOR, user.name());
+    UserChecks.requireNoHost(user.host(), NAME);
     change.databases().forEach(this::checkDatabaseName);
     if (change.databases().isEmpty()) {
       return;
@@ -517,7 +518,7 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
     admin(
         c -> {
           if (findUser(c, user.name()).isEmpty()) {
-            throw notFound(user.name());
+            throw UserChecks.notFound(user.name());
           }
           if (grant) {
             List<String> existing = databaseNames(c);
@@ -1086,23 +1087,6 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
     return DESCRIPTOR.reservedUsers().contains(name);
   }
 
-  private void checkUserName(String name) {
-    MongoDbEngineFactory.USER_NAMES
-        .violation(name)
-        .ifPresent(
-            why -> {
-              throw EngineException.badRequest("User name \"" + name + "\" " + why + ".");
-            });
-    if (isReserved(name)) {
-      throw EngineException.badRequest(
-          "User name \""
-              + name
-              + "\" is on the reserved list: "
-              + DESCRIPTOR.reservedUsers()
-              + ".");
-    }
-  }
-
   private void checkDatabaseName(String name) {
     MongoDbEngineFactory.DATABASE_NAMES
         .violation(name)
@@ -1118,27 +1102,6 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
               + DESCRIPTOR.reservedDatabases()
               + ".");
     }
-  }
-
-  private static void checkHost(String host) {
-    if (!"%".equals(host)) {
-      throw EngineException.unsupported(Capability.USER_HOSTS.operation(), NAME);
-    }
-  }
-
-  private static String requirePassword(String password) {
-    if (password == null || password.isEmpty()) {
-      throw EngineException.badRequest("A password is required.");
-    }
-    return password;
-  }
-
-  private static EngineException alreadyExists(String name) {
-    return EngineException.conflict("A user with the name \"" + name + "\" already exists.");
-  }
-
-  private static EngineException notFound(String name) {
-    return EngineException.notFound("User \"" + name + "\" was not found.");
   }
 
   private static Document run(MongoClient client, String database, Document command) {
