@@ -207,6 +207,23 @@ final class MariaDbEngine
     if (Files.exists(context.dataDir().resolve(INITIALIZED_MARKER)) || pid().isPresent()) {
       return;
     }
+    try {
+      installSystemTables(user);
+    } catch (EngineException first) {
+      // Seen once in CI while two replicas were created at the same moment: the bootstrap server
+      // of mariadb-install-db failed. A second run on an emptied directory is harmless.
+      LOG.warn(
+          "engine={} instance={} event=install_db_retry reason=\"{}\"",
+          descriptor.name(),
+          context.instanceId(),
+          first.getMessage());
+      installSystemTables(user);
+    }
+    markInitialized();
+    LOG.info("engine={} instance={} event=initialized", descriptor.name(), context.instanceId());
+  }
+
+  private void installSystemTables(Optional<String> user) {
     clearDirectory(context.dataDir());
     OsProcesses.ownedDirectories(user, context.dataDir());
     OsProcesses.run(
@@ -214,8 +231,6 @@ final class MariaDbEngine
         user,
         INSTALL_DEADLINE,
         Map.of());
-    markInitialized();
-    LOG.info("engine={} instance={} event=initialized", descriptor.name(), context.instanceId());
   }
 
   @Override
