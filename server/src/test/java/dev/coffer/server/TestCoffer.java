@@ -73,9 +73,18 @@ public final class TestCoffer implements AutoCloseable {
     Map<String, String> env = new java.util.HashMap<>(settings);
     env.put("COFFER_HOME", home.toString());
     env.put("COFFER_PORT", "0");
-    env.putIfAbsent("COFFER_ADDRESS_POOL", "127.78");
+    env.putIfAbsent("COFFER_ADDRESS_POOL", defaultPool());
     env.put("COFFER_AGENT_JAR", System.getProperty("coffer.agent.jar"));
     return ServerConfig.fromEnvironment(env).withPort(0);
+  }
+
+  /**
+   * Test classes run in two forks at once; those that do not name a pool share one per fork, so
+   * that two control planes never place engines on the same address and port.
+   */
+  private static String defaultPool() {
+    String fork = System.getProperty("coffer.test.fork", "");
+    return fork.matches("\\d+") ? "127." + (110 + Integer.parseInt(fork)) : "127.78";
   }
 
   public static TestCoffer start(Path home) {

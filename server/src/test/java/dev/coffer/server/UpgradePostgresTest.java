@@ -28,7 +28,7 @@ class UpgradePostgresTest {
 
   @BeforeAll
   static void start() throws Exception {
-    coffer = TestCoffer.start(Map.of("COFFER_ADDRESS_POOL", "127.94"));
+    coffer = TestCoffer.start();
   }
 
   @AfterAll

@@ -132,7 +132,8 @@ public final class ClusterTaskHandlers {
               i -> {
                 agents.cancelAll(i.id());
                 compute.stop(i.id());
-                instances.setFault(i.id(), TaskStatus.BUILDING_ERROR, reason);
+                instances.setFaultIf(
+                    i.id(), TaskStatus.BUILDING, TaskStatus.BUILDING_ERROR, reason);
               });
     }
   }

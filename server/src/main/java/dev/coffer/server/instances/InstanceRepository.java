@@ -46,6 +46,14 @@ public interface InstanceRepository {
 
   void setFault(String id, TaskStatus task, String message);
 
+  /**
+   * Like {@link #setFault} but only while the instance's task is still {@code expected}: a watchdog
+   * acting on an old read must not overwrite what a task has just finished.
+   *
+   * @return whether the instance was in {@code expected} and was changed
+   */
+  boolean setFaultIf(String id, TaskStatus expected, TaskStatus task, String message);
+
   void recordHeartbeat(String id, EngineStatus status, long volumeUsedBytes, Instant at);
 
   /** The agent just confirmed the engine serves: RUNNING now, without waiting for a heartbeat. */

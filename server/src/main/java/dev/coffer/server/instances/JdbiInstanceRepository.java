@@ -232,6 +232,24 @@ public final class JdbiInstanceRepository implements InstanceRepository {
   }
 
   @Override
+  public boolean setFaultIf(String id, TaskStatus expected, TaskStatus task, String message) {
+    Timestamp now = now();
+    return jdbi.withHandle(
+            h ->
+                h.createUpdate(
+                        "update instances set task_status = ?, fault_message = ?, fault_at = ?,"
+                            + " updated_at = ? where id = ? and task_status = ?")
+                    .bind(0, task.name())
+                    .bind(1, message)
+                    .bind(2, now)
+                    .bind(3, now)
+                    .bind(4, id)
+                    .bind(5, expected.name())
+                    .execute())
+        == 1;
+  }
+
+  @Override
   public void recordHeartbeat(String id, EngineStatus status, long volumeUsedBytes, Instant at) {
     ServiceStatus service = ServiceStatus.of(status);
     jdbi.useHandle(

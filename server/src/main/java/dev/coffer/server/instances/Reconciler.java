@@ -98,8 +98,9 @@ public final class Reconciler implements AutoCloseable {
         }
         case BUILDING -> {
           if (!hasTask && settled) {
-            instances.setFault(
+            instances.setFaultIf(
                 instance.id(),
+                TaskStatus.BUILDING,
                 TaskStatus.BUILDING_ERROR,
                 "Provisioning was interrupted before it started; delete the instance and create it again.");
           }
@@ -113,7 +114,11 @@ public final class Reconciler implements AutoCloseable {
         }
         case REBOOTING -> {
           if (!hasTask && settled) {
-            instances.setFault(instance.id(), TaskStatus.NONE, "The restart was interrupted.");
+            instances.setFaultIf(
+                instance.id(),
+                TaskStatus.REBOOTING,
+                TaskStatus.NONE,
+                "The restart was interrupted.");
           }
         }
         default -> {

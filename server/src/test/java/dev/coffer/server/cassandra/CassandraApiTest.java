@@ -204,6 +204,18 @@ class CassandraApiTest {
               assertThat(c.path("fault").isMissingNode())
                   .as("cluster fault: %s", c.path("fault"))
                   .isTrue();
+              for (JsonNode member : c.path("instances")) {
+                if (member.path("status").asText().equals("ERROR")) {
+                  throw new AssertionError(
+                      "member "
+                          + member.path("name").asText()
+                          + " in ERROR: "
+                          + coffer
+                              .get(coffer.v1("/instances/" + member.path("id").asText()))
+                              .body()
+                              .at("/instance/fault"));
+                }
+              }
               return c.at("/task/name").asText().equals("NONE")
                   && c.path("instances").size() == size
                   && c.path("status").asText().equals("ACTIVE");

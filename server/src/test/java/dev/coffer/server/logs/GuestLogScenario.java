@@ -61,7 +61,7 @@ abstract class GuestLogScenario {
 
   @BeforeEach
   void start() throws IOException {
-    coffer = TestCoffer.start(Map.of("COFFER_ADDRESS_POOL", "127.93"));
+    coffer = TestCoffer.start();
   }
 
   @AfterEach
