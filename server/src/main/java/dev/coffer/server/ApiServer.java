@@ -44,14 +44,6 @@ public final class ApiServer {
     app.get("/", ctx -> ctx.json(versions(ctx.scheme() + "://" + ctx.host())));
     String openapi = resource("/openapi.json");
     app.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openapi));
-    app.get(
-        "/ui",
-        ctx ->
-            ctx.html(
-                "<!doctype html><html lang=en><head><meta charset=utf-8><title>Coffer</title></head><body>"
-                    + "<h1>Coffer</h1><p>The web console is not built yet. Use the <code>coffer</code> CLI, the"
-                    + " <code>openstack database</code> client, or the API described in <a href=\"/openapi.json\">"
-                    + "openapi.json</a>.</p></body></html>"));
     features.forEach(f -> f.accept(app));
   }
 

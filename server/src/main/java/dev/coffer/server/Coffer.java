@@ -35,6 +35,7 @@ import dev.coffer.server.configurations.ConfigurationRoutes;
 import dev.coffer.server.configurations.ConfigurationService;
 import dev.coffer.server.configurations.ConfigurationTaskHandler;
 import dev.coffer.server.configurations.JdbiConfigurationRepository;
+import dev.coffer.server.console.ConsoleRoutes;
 import dev.coffer.server.databases.DatabaseRoutes;
 import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreRoutes;
@@ -279,7 +280,8 @@ public final class Coffer implements AutoCloseable {
                 new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,
-                new AgentRoutes(agents)::register));
+                new AgentRoutes(agents)::register,
+                new ConsoleRoutes(identity, controlPlaneUrl, json)::register));
     api.start(config.bind(), port);
     tasks.start();
     reconciler.start(Duration.ofSeconds(5));

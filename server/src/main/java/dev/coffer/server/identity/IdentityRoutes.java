@@ -6,6 +6,7 @@ import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Coffer's native identity API under {@code /coffer/v1}: login, tokens, projects, users. */
 public final class IdentityRoutes {
@@ -37,7 +38,11 @@ public final class IdentityRoutes {
     } else {
       // A logged-in caller asking for one more token (scripts, CI): no password needed.
       Principal caller = identity.authenticate(ctx.header("X-Auth-Token"));
-      issued = identity.issueFor(caller, body.optionalString("description", 255));
+      Optional<String> project = body.optionalString("project", 255);
+      issued =
+          project.isPresent()
+              ? identity.rescope(caller, project.get(), body.optionalString("description", 255))
+              : identity.issueFor(caller, body.optionalString("description", 255));
     }
     Map<String, Object> token = new LinkedHashMap<>();
     token.put("id", issued.secret());

@@ -134,6 +134,34 @@ public final class IdentityService {
     return issue(account, project, principal.role(), description.orElse(null));
   }
 
+  /**
+   * A token for the caller in another of the caller's projects (Keystone's rescoping): how the web
+   * console switches projects without asking for the password again.
+   */
+  public IssuedToken rescope(
+      Principal principal, String projectIdOrName, Optional<String> description) {
+    UserAccount account =
+        repository
+            .findUserAccount(principal.userName())
+            .orElseThrow(() -> new ApiException.Unauthorized("The token's user no longer exists."));
+    Membership membership =
+        repository.memberships(account.id()).stream()
+            .filter(
+                m ->
+                    m.project().id().equals(projectIdOrName)
+                        || m.project().name().equals(projectIdOrName))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new ApiException.Forbidden(
+                        "User "
+                            + principal.userName()
+                            + " is not a member of project "
+                            + projectIdOrName
+                            + "."));
+    return issue(account, membership.project(), membership.role(), description.orElse(null));
+  }
+
   private IssuedToken issue(UserAccount account, Project project, Role role, String description) {
     String secret = PasswordHasher.newSecret();
     Instant now = Instant.now();

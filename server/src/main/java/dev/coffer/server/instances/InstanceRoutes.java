@@ -66,6 +66,16 @@ public final class InstanceRoutes {
     app.patch(base + "/{id}", this::update);
     app.delete(base + "/{id}", this::delete);
     app.post(base + "/{id}/action", this::action);
+    app.get("/v1.0/{project_id}/mgmt/instances", this::listAllProjects);
+  }
+
+  /** Trove's mgmt list: every project's instances, each naming its project in tenant_id. */
+  private void listAllProjects(Context ctx) {
+    List<Map<String, Object>> views = new ArrayList<>();
+    for (Instance i : service.listAllProjects(Authentication.principal(ctx))) {
+      views.add(view(ctx, i, false));
+    }
+    ctx.json(Map.of("instances", views));
   }
 
   private void create(Context ctx) {

@@ -251,6 +251,16 @@ public final class InstanceService {
     return instances.list(principal.projectId(), limit, marker, includeClustered);
   }
 
+  /** Every project's live instances, oldest first (Trove's mgmt instance list; admins only). */
+  public List<Instance> listAllProjects(Principal admin) {
+    if (!admin.isAdmin()) {
+      throw new ApiException.Forbidden("This operation needs the admin role.");
+    }
+    return instances.live().stream()
+        .sorted(java.util.Comparator.comparing(Instance::createdAt))
+        .toList();
+  }
+
   public void rename(Principal principal, String id, String name) {
     Instance instance = get(principal, id);
     boolean duplicate =
