@@ -279,6 +279,7 @@ public final class Coffer implements AutoCloseable {
     reconciler =
         new Reconciler(
             instances, service, taskRepository, tasks, compute, agents, failover::holdsRestart);
+    EventRoutes eventRoutes = new EventRoutes(events, instances, clusterRepository);
     api =
         new ApiServer(
             json,
@@ -294,7 +295,8 @@ public final class Coffer implements AutoCloseable {
                         logArchives,
                         replication,
                         configurations,
-                        new InstanceUpgrades(instances, service, backups, replication, tasks, json))
+                        new InstanceUpgrades(instances, service, backups, replication, tasks, json),
+                        eventRoutes::recent)
                     ::register,
                 new ConfigurationRoutes(configurations, datastores)::register,
                 new ReplicationRoutes(replication)::register,
@@ -308,7 +310,7 @@ public final class Coffer implements AutoCloseable {
                 new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,
-                new EventRoutes(events, instances, clusterRepository)::register,
+                eventRoutes::register,
                 new WebhookRoutes(webhooks, vault)::register,
                 new AgentRoutes(agents)::register));
     deliverer = new WebhookDeliverer(webhooks, events, vault, json);

@@ -126,6 +126,20 @@ public final class EventLog implements EventSink {
         });
   }
 
+  /** The target's latest events, newest first. */
+  public List<StoredEvent> recent(String projectId, String targetId, int limit) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "select * from events where project_id = ? and target_id = ?"
+                        + " order by seq desc limit "
+                        + limit)
+                .bind(0, projectId)
+                .bind(1, targetId)
+                .map((rs, ctx) -> stored(rs))
+                .list());
+  }
+
   public Optional<StoredEvent> find(String id) {
     return jdbi.withHandle(
         h ->

@@ -96,6 +96,13 @@ public final class EventRoutes {
     }
   }
 
+  /** An instance's latest events for its detail view, newest first. */
+  public List<Map<String, Object>> recent(dev.coffer.server.instances.Instance instance) {
+    List<Map<String, Object>> views = new ArrayList<>();
+    events.recent(instance.projectId(), instance.id(), 5).forEach(e -> views.add(view(e)));
+    return views;
+  }
+
   static Map<String, Object> view(StoredEvent stored) {
     Event e = stored.event();
     Map<String, Object> m = new LinkedHashMap<>();

@@ -55,6 +55,11 @@ class AuditAndEventsTest {
             () ->
                 assertThat(statuses(id))
                     .containsSubsequence("BUILD", "ACTIVE", "REBOOT", "ACTIVE"));
+    JsonNode recent =
+        coffer.get(coffer.v1("/instances/" + id)).body().at("/instance/recent_events");
+    assertThat(recent.get(0).path("type").asText()).isEqualTo("instance.status_changed");
+    assertThat(recent.get(0).at("/details/to").asText()).isEqualTo("ACTIVE");
+    assertThat(recent.get(1).at("/details/to").asText()).isEqualTo("REBOOT");
     assertThat(coffer.delete(coffer.v1("/instances/" + id)).status()).isEqualTo(202);
     await()
         .atMost(Duration.ofMinutes(1))
