@@ -169,6 +169,41 @@ class WebhookDeliveryTest {
     assertThat(coffer.post("/coffer/v1/webhooks", "{}").status()).isEqualTo(400);
   }
 
+  @Test
+  void onlyAdministratorsReceiveEveryProjectsEventsAndOthersDoNotSeeTheirHooks() {
+    var user =
+        coffer.post(
+            "/coffer/v1/users",
+            "{\"user\":{\"name\":\"hooker\",\"password\":\"Hooker-pass-1\",\"project_id\":\""
+                + coffer.project
+                + "\",\"role\":\"member\"}}");
+    assertThat(user.status()).as(user.raw()).isEqualTo(201);
+    var login =
+        coffer.send(
+            "POST",
+            "/coffer/v1/tokens",
+            "{\"username\":\"hooker\",\"password\":\"Hooker-pass-1\"}",
+            null);
+    String member = login.body().at("/token/id").asText();
+    String everything = "{\"webhook\":{\"url\":\"http://127.0.0.1:9/all\",\"all_projects\":true}}";
+
+    var refused = coffer.send("POST", "/coffer/v1/webhooks", everything, member);
+    assertThat(refused.status()).isEqualTo(403);
+    var global = coffer.post("/coffer/v1/webhooks", everything);
+    assertThat(global.status()).as(global.raw()).isEqualTo(201);
+    String id = global.body().at("/webhook/id").asText();
+    assertThat(global.body().at("/webhook/all_projects").asBoolean()).isTrue();
+
+    assertThat(coffer.send("GET", "/coffer/v1/webhooks", null, member).raw()).doesNotContain(id);
+    assertThat(coffer.get("/coffer/v1/webhooks").raw()).contains(id);
+    assertThat(
+            coffer.send("GET", "/coffer/v1/webhooks/" + id + "/deliveries", null, member).status())
+        .isEqualTo(404);
+    assertThat(coffer.send("DELETE", "/coffer/v1/webhooks/" + id, null, member).status())
+        .isEqualTo(404);
+    assertThat(coffer.delete("/coffer/v1/webhooks/" + id).status()).isEqualTo(204);
+  }
+
   private static JsonNode body(Received r) {
     try {
       return JSON.readTree(r.body());
