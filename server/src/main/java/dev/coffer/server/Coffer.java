@@ -8,6 +8,8 @@ import dev.coffer.backup.storage.BackupStoreConfig;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.audit.AuditLog;
+import dev.coffer.server.audit.AuditRoutes;
 import dev.coffer.server.backups.BackupKeyRoutes;
 import dev.coffer.server.backups.BackupKeys;
 import dev.coffer.server.backups.BackupRoutes;
@@ -40,6 +42,14 @@ import dev.coffer.server.databases.DatabaseRoutes;
 import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreRoutes;
 import dev.coffer.server.datastores.JdbiDatastoreRepository;
+import dev.coffer.server.events.ClusterStatuses;
+import dev.coffer.server.events.EventLog;
+import dev.coffer.server.events.EventRoutes;
+import dev.coffer.server.events.StatusWatcher;
+import dev.coffer.server.events.WatchedInstances;
+import dev.coffer.server.events.WebhookDeliverer;
+import dev.coffer.server.events.WebhookRoutes;
+import dev.coffer.server.events.WebhookStore;
 import dev.coffer.server.flavors.FlavorCatalog;
 import dev.coffer.server.flavors.FlavorRoutes;
 import dev.coffer.server.identity.Authentication;
@@ -96,6 +106,8 @@ public final class Coffer implements AutoCloseable {
   private final StaleUploadSweeper sweeper;
   private final PrimaryEndpoints endpoints;
   private final FailoverMonitor failover;
+  private final StatusWatcher statuses;
+  private final WebhookDeliverer deliverer;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -123,9 +135,25 @@ public final class Coffer implements AutoCloseable {
         new DatastoreCatalog(new JdbiDatastoreRepository(store.jdbi()), EngineCatalog.load());
     datastores.discover();
     FlavorCatalog flavors = new FlavorCatalog();
-    instances = new JdbiInstanceRepository(store.jdbi(), config.addressPool());
+    InstanceRepository instanceRows =
+        new JdbiInstanceRepository(store.jdbi(), config.addressPool());
     JdbiTaskRepository taskRepository = new JdbiTaskRepository(store.jdbi());
     JdbiBackupRepository backupRepository = new JdbiBackupRepository(store.jdbi());
+    JdbiClusterRepository clusterRepository = new JdbiClusterRepository(store.jdbi(), json);
+    WebhookStore webhooks = new WebhookStore(store.jdbi());
+    EventLog events = new EventLog(store.jdbi(), json, webhooks);
+    statuses =
+        new StatusWatcher(
+            store.jdbi(),
+            instanceRows,
+            backupRepository::instancesWithRunningBackups,
+            new ClusterStatuses(
+                store.jdbi(),
+                clusterRepository,
+                instanceRows,
+                backupRepository::instancesWithRunningBackups),
+            events);
+    instances = new WatchedInstances(instanceRows, statuses, events);
     JdbiLogArchiveRepository logArchiveRepository = new JdbiLogArchiveRepository(store.jdbi());
     JdbiReplicationRepository replicationRepository = new JdbiReplicationRepository(store.jdbi());
     AgentGateway agents =
@@ -203,10 +231,10 @@ public final class Coffer implements AutoCloseable {
             compute,
             endpoints,
             tasks,
-            json);
+            json,
+            events);
     tasks.register(replicationTasks.all());
     failover = new FailoverMonitor(replicationRepository, replication, instances);
-    JdbiClusterRepository clusterRepository = new JdbiClusterRepository(store.jdbi(), json);
     ClusterService clusters =
         new ClusterService(clusterRepository, instances, service, tasks, vault, json);
     tasks.register(
@@ -242,7 +270,7 @@ public final class Coffer implements AutoCloseable {
             .all());
     tasks.register(
         List.of(
-            new BackupTaskHandler(backupRepository, backups, vault, agents, json),
+            new BackupTaskHandler(backupRepository, backups, vault, agents, json, events),
             new UpgradeTaskHandler(
                 instances, service, backupRepository, taskRepository, compute, agents, json),
             new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json)));
@@ -252,10 +280,12 @@ public final class Coffer implements AutoCloseable {
     reconciler =
         new Reconciler(
             instances, service, taskRepository, tasks, compute, agents, failover::holdsRestart);
+    EventRoutes eventRoutes = new EventRoutes(events, instances, clusterRepository);
     api =
         new ApiServer(
             json,
             List.of(
+                new AuditRoutes(new AuditLog(store.jdbi()), json)::register,
                 new Authentication(identity)::register,
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
@@ -266,7 +296,8 @@ public final class Coffer implements AutoCloseable {
                         logArchives,
                         replication,
                         configurations,
-                        new InstanceUpgrades(instances, service, backups, replication, tasks, json))
+                        new InstanceUpgrades(instances, service, backups, replication, tasks, json),
+                        eventRoutes::recent)
                     ::register,
                 new ConfigurationRoutes(configurations, datastores)::register,
                 new ReplicationRoutes(replication)::register,
@@ -280,8 +311,11 @@ public final class Coffer implements AutoCloseable {
                 new ScheduleRoutes(schedules, service)::register,
                 new DatabaseRoutes(service, agents, json)::register,
                 new UserRoutes(service, agents, json)::register,
+                eventRoutes::register,
+                new WebhookRoutes(webhooks, vault)::register,
                 new AgentRoutes(agents)::register,
                 new ConsoleRoutes(identity, controlPlaneUrl, json)::register));
+    deliverer = new WebhookDeliverer(webhooks, events, vault, json);
     api.start(config.bind(), port);
     tasks.start();
     reconciler.start(Duration.ofSeconds(5));
@@ -289,6 +323,8 @@ public final class Coffer implements AutoCloseable {
     sweeper.start(Duration.ofHours(1));
     endpoints.openAll();
     failover.start(Duration.ofSeconds(1));
+    statuses.start(Duration.ofSeconds(1));
+    deliverer.start(Duration.ofSeconds(1));
   }
 
   public static Coffer start(ServerConfig config) {
@@ -334,6 +370,8 @@ public final class Coffer implements AutoCloseable {
   /** Stops the control plane; instances keep running (their agents reconnect on next start). */
   @Override
   public void close() {
+    deliverer.close();
+    statuses.close();
     failover.close();
     endpoints.close();
     sweeper.close();

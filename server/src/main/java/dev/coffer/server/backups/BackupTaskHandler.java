@@ -6,12 +6,15 @@ import dev.coffer.api.agent.BackupResult;
 import dev.coffer.api.agent.CommandResult;
 import dev.coffer.api.agent.CommandType;
 import dev.coffer.server.agents.AgentGateway;
+import dev.coffer.server.events.Event;
+import dev.coffer.server.events.EventSink;
 import dev.coffer.server.tasks.PermanentFailure;
 import dev.coffer.server.tasks.Task;
 import dev.coffer.server.tasks.TaskHandler;
 import dev.coffer.server.tasks.TaskType;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -29,6 +32,7 @@ public final class BackupTaskHandler implements TaskHandler {
   private final BackupVault vault;
   private final AgentGateway agents;
   private final ObjectMapper json;
+  private final EventSink events;
 
   public BackupTaskHandler(
       BackupRepository backups,
@@ -36,6 +40,20 @@ public final class BackupTaskHandler implements TaskHandler {
       BackupVault vault,
       AgentGateway agents,
       ObjectMapper json) {
+    this(backups, service, vault, agents, json, EventSink.NONE);
+  }
+
+  /**
+   * @param events receives {@code backup.completed} and {@code backup.failed}
+   */
+  public BackupTaskHandler(
+      BackupRepository backups,
+      BackupService service,
+      BackupVault vault,
+      AgentGateway agents,
+      ObjectMapper json,
+      EventSink events) {
+    this.events = events;
     this.backups = backups;
     this.service = service;
     this.vault = vault;
@@ -109,6 +127,22 @@ public final class BackupTaskHandler implements TaskHandler {
         backup.instanceId(),
         done.storedBytes(),
         done.plainBytes());
+    events.publish(
+        new Event(
+            backup.projectId(),
+            "instance",
+            backup.instanceId(),
+            "backup.completed",
+            "info",
+            "Backup " + backup.id() + " (" + backup.name() + ") completed.",
+            Map.of(
+                "backup_id",
+                backup.id(),
+                "stored_bytes",
+                done.storedBytes(),
+                "plain_bytes",
+                done.plainBytes()),
+            Instant.now()));
   }
 
   @Override
@@ -120,6 +154,16 @@ public final class BackupTaskHandler implements TaskHandler {
               service.deleteObjectQuietly(backup);
               backups.setStatus(backup.id(), BackupStatus.FAILED, reason);
               log.warn("event=backup_failed backup={} reason=\"{}\"", backup.id(), reason);
+              events.publish(
+                  new Event(
+                      backup.projectId(),
+                      "instance",
+                      backup.instanceId(),
+                      "backup.failed",
+                      "error",
+                      "Backup " + backup.id() + " (" + backup.name() + ") failed: " + reason,
+                      Map.of("backup_id", backup.id()),
+                      Instant.now()));
             });
   }
 }

@@ -153,7 +153,7 @@ public final class ClusterRoutes {
    * Native: one word for the cluster, from its task and its members' statuses: the task's name
    * while one runs, else ACTIVE when every member is, ERROR when one is, else DEGRADED.
    */
-  static String status(Cluster cluster, List<String> memberStatuses) {
+  public static String status(Cluster cluster, List<String> memberStatuses) {
     if (cluster.task() != ClusterTask.NONE) {
       return cluster.task().label();
     }

@@ -49,6 +49,11 @@ public final class Authentication {
     return principal;
   }
 
+  /** The caller, if this request carried a valid token (for the audit log, which never fails). */
+  public static java.util.Optional<Principal> caller(Context ctx) {
+    return java.util.Optional.ofNullable(ctx.attribute(ATTRIBUTE));
+  }
+
   public static Principal admin(Context ctx) {
     Principal principal = principal(ctx);
     if (!principal.isAdmin()) {

@@ -42,6 +42,8 @@ public final class InstanceRoutes {
   private final ConfigurationService configurations;
   private final InstanceUpgrades upgrades;
 
+  private final java.util.function.Function<Instance, List<Map<String, Object>>> recentEvents;
+
   public InstanceRoutes(
       InstanceService service,
       BackupService backups,
@@ -49,6 +51,22 @@ public final class InstanceRoutes {
       ReplicationService replication,
       ConfigurationService configurations,
       InstanceUpgrades upgrades) {
+    this(service, backups, logArchives, replication, configurations, upgrades, i -> List.of());
+  }
+
+  /**
+   * @param recentEvents an instance's latest events, newest first, shown in its detail as {@code
+   *     recent_events}
+   */
+  public InstanceRoutes(
+      InstanceService service,
+      BackupService backups,
+      LogArchives logArchives,
+      ReplicationService replication,
+      ConfigurationService configurations,
+      InstanceUpgrades upgrades,
+      java.util.function.Function<Instance, List<Map<String, Object>>> recentEvents) {
+    this.recentEvents = recentEvents;
     this.service = service;
     this.backups = backups;
     this.logArchives = logArchives;
@@ -315,7 +333,9 @@ public final class InstanceRoutes {
 
   private void show(Context ctx) {
     Instance instance = service.get(Authentication.principal(ctx), ctx.pathParam("id"));
-    ctx.json(Map.of("instance", view(ctx, instance, true)));
+    Map<String, Object> view = view(ctx, instance, true);
+    view.put("recent_events", recentEvents.apply(instance));
+    ctx.json(Map.of("instance", view));
   }
 
   private void update(Context ctx) {

@@ -15,6 +15,8 @@ import dev.coffer.server.backups.Backup;
 import dev.coffer.server.backups.BackupService;
 import dev.coffer.server.backups.BackupStatus;
 import dev.coffer.server.compute.ComputeDriver;
+import dev.coffer.server.events.Event;
+import dev.coffer.server.events.EventSink;
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.identity.Principal;
 import dev.coffer.server.identity.Role;
@@ -62,6 +64,7 @@ public final class ReplicationTaskHandlers {
   private final PrimaryEndpoints endpoints;
   private final TaskRunner tasks;
   private final ObjectMapper json;
+  private final EventSink events;
 
   public ReplicationTaskHandlers(
       ReplicationRepository sets,
@@ -74,6 +77,37 @@ public final class ReplicationTaskHandlers {
       PrimaryEndpoints endpoints,
       TaskRunner tasks,
       ObjectMapper json) {
+    this(
+        sets,
+        replication,
+        instances,
+        placement,
+        agents,
+        backups,
+        compute,
+        endpoints,
+        tasks,
+        json,
+        EventSink.NONE);
+  }
+
+  /**
+   * @param events receives {@code replication.failover} (failover, eject, switchover) and the set's
+   *     other topology changes as {@code replication.<kind>}
+   */
+  public ReplicationTaskHandlers(
+      ReplicationRepository sets,
+      ReplicationService replication,
+      InstanceRepository instances,
+      InstancePlacement placement,
+      AgentGateway agents,
+      BackupService backups,
+      ComputeDriver compute,
+      PrimaryEndpoints endpoints,
+      TaskRunner tasks,
+      ObjectMapper json,
+      EventSink events) {
+    this.events = events;
     this.sets = sets;
     this.replication = replication;
     this.instances = instances;
@@ -184,6 +218,28 @@ public final class ReplicationTaskHandlers {
         from,
         to,
         detail);
+    Map<String, Object> details = new HashMap<>();
+    details.put("set_id", set.id());
+    details.put("kind", kind);
+    if (from != null) {
+      details.put("old_primary", from);
+    }
+    if (to != null) {
+      details.put("new_primary", to);
+    }
+    boolean failover = List.of("failover", "eject", "switchover").contains(kind);
+    events.publish(
+        new Event(
+            set.projectId(),
+            "instance",
+            to != null ? to : set.id(),
+            failover ? "replication.failover" : "replication." + kind,
+            kind.equals("failover") ? "warning" : "info",
+            failover
+                ? kind + ": " + to + " is the primary now (was " + from + "); " + detail
+                : kind + ": " + detail,
+            details,
+            Instant.now()));
   }
 
   private void clearTasks(ReplicaSet set, TaskStatus expected) {

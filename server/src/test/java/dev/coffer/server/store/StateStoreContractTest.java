@@ -277,4 +277,95 @@ class StateStoreContractTest {
         created,
         null);
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "postgresql"})
+  void auditEventsAndTheWebhookOutboxBehaveTheSameOnEveryStateStore(String kind) throws Exception {
+    try (StateStore store = open(kind)) {
+      String project = UUID.randomUUID().toString().replace("-", "");
+      var audit = new dev.coffer.server.audit.AuditLog(store.jdbi());
+      Instant now = Instant.now();
+      for (int i = 0; i < 3; i++) {
+        audit.add(
+            new dev.coffer.server.audit.AuditEntry(
+                UUID.randomUUID().toString(),
+                now,
+                "req-" + i,
+                "u1",
+                "alice",
+                project,
+                "instance.create",
+                "POST",
+                "/v1.0/{project_id}/instances",
+                "i-" + i,
+                i == 2 ? 413 : 200,
+                "127.0.0.1"));
+      }
+      var all =
+          new dev.coffer.server.audit.AuditLog.Filter(
+              Optional.of(project),
+              Optional.of("alice"),
+              Optional.of("instance.create"),
+              Optional.empty(),
+              Optional.empty(),
+              Optional.of(now.minusSeconds(1)),
+              Optional.of(now.plusSeconds(1)),
+              Optional.empty(),
+              2);
+      var page = audit.find(all);
+      assertThat(page).extracting(e -> e.targetId()).containsExactly("i-2", "i-1");
+      assertThat(
+              audit.find(
+                  new dev.coffer.server.audit.AuditLog.Filter(
+                      Optional.of(project),
+                      Optional.empty(),
+                      Optional.empty(),
+                      Optional.empty(),
+                      Optional.of(200),
+                      Optional.empty(),
+                      Optional.empty(),
+                      Optional.of(page.get(1).id()),
+                      10)))
+          .extracting(e -> e.targetId())
+          .containsExactly("i-0");
+
+      var webhooks = new dev.coffer.server.events.WebhookStore(store.jdbi());
+      webhooks.insert(
+          new dev.coffer.server.events.Webhook(
+              UUID.randomUUID().toString(),
+              project,
+              "http://127.0.0.1:9/hook",
+              List.of("instance.fault"),
+              "wrapped",
+              "alice",
+              now));
+      var events =
+          new dev.coffer.server.events.EventLog(
+              store.jdbi(), dev.coffer.api.agent.Json.newMapper(), webhooks);
+      for (String type : List.of("instance.status_changed", "instance.fault")) {
+        events.publish(
+            new dev.coffer.server.events.Event(
+                project, "instance", "i-0", type, "info", "m", Map.of("to", "ACTIVE"), now));
+      }
+      var stored =
+          events.find(
+              new dev.coffer.server.events.EventLog.Filter(
+                  project,
+                  Optional.of("i-0"),
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty(),
+                  10));
+      assertThat(stored)
+          .extracting(e -> e.event().type())
+          .containsExactly("instance.status_changed", "instance.fault");
+      assertThat(stored.get(0).event().details()).containsEntry("to", "ACTIVE");
+      var due = webhooks.due(Instant.now().plusSeconds(1), 10);
+      assertThat(due).extracting(d -> d.eventType()).containsExactly("instance.fault");
+      webhooks.attempted(due.get(0).id(), "PENDING", 1, Instant.now().plusSeconds(60), 503, "x");
+      assertThat(webhooks.due(Instant.now().plusSeconds(1), 10)).isEmpty();
+      assertThat(webhooks.deliveries(due.get(0).webhookId(), 10).get(0).lastResponse())
+          .isEqualTo(503);
+    }
+  }
 }
