@@ -230,8 +230,14 @@ public final class ConsoleRoutes {
   /** Runs a page handler; anything unexpected becomes the error page, never a stack trace. */
   private Handler page(Handler handler) {
     return ctx -> {
+      long started = System.nanoTime();
       try {
         handler.handle(ctx);
+        // The server's own time for the page (API calls and rendering), for browsers' dev tools
+        // and the console benchmark.
+        ctx.header(
+            "Server-Timing",
+            String.format(Locale.ROOT, "app;dur=%.2f", (System.nanoTime() - started) / 1e6));
       } catch (ApiException e) {
         errorPage(ctx, e.status(), "Something went wrong", e.getMessage());
       } catch (Exception e) {
