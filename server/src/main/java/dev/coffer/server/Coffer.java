@@ -39,12 +39,17 @@ import dev.coffer.server.databases.DatabaseRoutes;
 import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreRoutes;
 import dev.coffer.server.datastores.JdbiDatastoreRepository;
+import dev.coffer.server.events.EventSink;
 import dev.coffer.server.flavors.FlavorCatalog;
 import dev.coffer.server.flavors.FlavorRoutes;
 import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.IdentityRoutes;
 import dev.coffer.server.identity.IdentityService;
 import dev.coffer.server.identity.JdbiIdentityRepository;
+import dev.coffer.server.instances.ExpireTaskHandler;
+import dev.coffer.server.instances.ExpiryMonitor;
+import dev.coffer.server.instances.ExpiryRepository;
+import dev.coffer.server.instances.InstanceExpiry;
 import dev.coffer.server.instances.InstancePlacement;
 import dev.coffer.server.instances.InstanceRepository;
 import dev.coffer.server.instances.InstanceRoutes;
@@ -58,6 +63,9 @@ import dev.coffer.server.instances.UpgradeTaskHandler;
 import dev.coffer.server.logs.GuestLogRoutes;
 import dev.coffer.server.logs.GuestLogService;
 import dev.coffer.server.metrics.MetricsRoutes;
+import dev.coffer.server.quotas.ProjectQuotas;
+import dev.coffer.server.quotas.QuotaRepository;
+import dev.coffer.server.quotas.QuotaRoutes;
 import dev.coffer.server.replication.FailoverMonitor;
 import dev.coffer.server.replication.JdbiReplicationRepository;
 import dev.coffer.server.replication.PrimaryEndpoints;
@@ -95,6 +103,7 @@ public final class Coffer implements AutoCloseable {
   private final StaleUploadSweeper sweeper;
   private final PrimaryEndpoints endpoints;
   private final FailoverMonitor failover;
+  private final ExpiryMonitor expiry;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -146,6 +155,11 @@ public final class Coffer implements AutoCloseable {
             config.loopVolumes(),
             json);
     tasks = new TaskRunner(taskRepository, 8);
+    ProjectQuotas quotas =
+        new ProjectQuotas(new QuotaRepository(store.jdbi()), config.quotaDefaults());
+    ExpiryRepository expiryRepository = new ExpiryRepository(store.jdbi());
+    // The event log comes with the events work; until it is wired, events go to the logs only.
+    EventSink events = EventSink.NONE;
     InstanceService service =
         new InstanceService(
             instances,
@@ -155,7 +169,9 @@ public final class Coffer implements AutoCloseable {
             Quotas.defaults(),
             json,
             backupRepository::instancesWithRunningBackups,
-            compute);
+            compute,
+            quotas,
+            new InstanceExpiry(expiryRepository, config.evaluation()));
     Map<String, String> storeSettings = new java.util.TreeMap<>(config.backupStore());
     if ("file".equals(storeSettings.get("type"))) {
       storeSettings.putIfAbsent("path", config.home().resolve("backups").toString());
@@ -182,7 +198,8 @@ public final class Coffer implements AutoCloseable {
             json,
             strategies,
             logArchives::prune,
-            id -> replicationRepository.findMember(id).map(ReplicaMember::replicaOf));
+            id -> replicationRepository.findMember(id).map(ReplicaMember::replicaOf),
+            quotas);
     endpoints =
         new PrimaryEndpoints(
             config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind(),
@@ -244,7 +261,9 @@ public final class Coffer implements AutoCloseable {
             new BackupTaskHandler(backupRepository, backups, vault, agents, json),
             new UpgradeTaskHandler(
                 instances, service, backupRepository, taskRepository, compute, agents, json),
-            new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json)));
+            new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json),
+            new ExpireTaskHandler(expiryRepository, instances, service, backups, events)));
+    expiry = new ExpiryMonitor(expiryRepository, config.evaluation(), tasks, events);
     JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
     scheduler = new BackupScheduler(schedules, backups, instances);
     sweeper = new StaleUploadSweeper(vault, config.staleUploadAge());
@@ -259,6 +278,7 @@ public final class Coffer implements AutoCloseable {
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
                 new FlavorRoutes(flavors)::register,
+                new QuotaRoutes(quotas)::register,
                 new InstanceRoutes(
                         service,
                         backups,
@@ -287,6 +307,7 @@ public final class Coffer implements AutoCloseable {
     sweeper.start(Duration.ofHours(1));
     endpoints.openAll();
     failover.start(Duration.ofSeconds(1));
+    expiry.start(Duration.ofSeconds(1));
   }
 
   public static Coffer start(ServerConfig config) {
@@ -332,6 +353,7 @@ public final class Coffer implements AutoCloseable {
   /** Stops the control plane; instances keep running (their agents reconnect on next start). */
   @Override
   public void close() {
+    expiry.close();
     failover.close();
     endpoints.close();
     sweeper.close();
