@@ -81,7 +81,8 @@ final class QuotaCommands extends Cli.Group {
       throw usage("give at least one of --instances, --volumes, --backups, --clusters");
     }
     JsonNode body =
-        cli.trove().put("/mgmt/quotas/" + ApiClient.segment(project), cli.object().set("quotas", quotas));
+        cli.trove()
+            .put("/mgmt/quotas/" + ApiClient.segment(project), cli.object().set("quotas", quotas));
     cli.print(body, out -> cli.done("Set the quotas of project " + project + ": " + quotas + "."));
   }
 

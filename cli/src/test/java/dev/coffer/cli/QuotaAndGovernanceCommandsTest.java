@@ -46,7 +46,9 @@ class QuotaAndGovernanceCommandsTest {
             "{\"quotas\":[{\"resource\":\"instances\",\"in_use\":2,\"reserved\":0,\"limit\":5}]}");
     CliRunner.Result own = cli.run("quota", "show");
     assertThat(own.exitCode()).as(own.err()).isZero();
-    assertThat(own.out()).containsPattern("instances\\s+3\\s+10").containsPattern("clusters\\s+0\\s+none");
+    assertThat(own.out())
+        .containsPattern("instances\\s+3\\s+10")
+        .containsPattern("clusters\\s+0\\s+none");
     CliRunner.Result other = cli.run("quota", "show", "team");
     assertThat(other.exitCode()).as(other.err()).isZero();
     assertThat(other.out()).containsPattern("instances\\s+2\\s+5");
@@ -74,8 +76,15 @@ class QuotaAndGovernanceCommandsTest {
             + "\"projects\":[\"p1\",\"p2\"]}}");
     CliRunner.Result r =
         cli.run(
-            "datastore", "version", "set", "cassandra", "5.0", "--state", "evaluation",
-            "--projects", "p1,p2");
+            "datastore",
+            "version",
+            "set",
+            "cassandra",
+            "5.0",
+            "--state",
+            "evaluation",
+            "--projects",
+            "p1,p2");
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(mapper.readTree(server.last("PATCH", path).body()))
         .isEqualTo(
