@@ -189,12 +189,10 @@ public final class DatastoreRoutes {
     m.put("name", ds.name());
     m.put(
         "links", Links.of(ctx, Authentication.principal(ctx).projectId(), "datastores/" + ds.id()));
-    m.put(
-        "versions",
-        catalog.versionsFor(ds, Authentication.principal(ctx)).stream()
-            .map(v -> versionView(ctx, v, false))
-            .toList());
-    if (ds.defaultVersionId() != null) {
+    List<DatastoreVersion> versions = catalog.versionsFor(ds, Authentication.principal(ctx));
+    m.put("versions", versions.stream().map(v -> versionView(ctx, v, false)).toList());
+    // A default the caller is not offered is not the caller's default.
+    if (versions.stream().anyMatch(v -> v.id().equals(ds.defaultVersionId()))) {
       m.put("default_version", ds.defaultVersionId());
     }
     return m;

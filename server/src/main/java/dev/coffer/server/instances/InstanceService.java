@@ -165,8 +165,10 @@ public final class InstanceService {
     requireCreatable(principal, requests);
     Instant base = Instant.now();
     Map<Resource, Integer> demand = demand(requests);
-    // The cluster itself counts too; its row follows the members' (see ClusterService.create).
-    demand.put(Resource.CLUSTERS, 1);
+    if (instances.clusterMembers(clusterId).isEmpty()) {
+      // A new cluster counts too: its members carry its id before its own row exists.
+      demand.put(Resource.CLUSTERS, 1);
+    }
     return projectQuotas.withinQuota(
         principal.projectId(),
         demand,
