@@ -97,15 +97,15 @@ public final class DatastoreRoutes {
     Optional<VersionState> state = body.optionalString("state", 16).map(DatastoreRoutes::state);
     Optional<Visibility> visibility =
         body.optionalString("visibility", 16).map(DatastoreRoutes::visibility);
-    Set<String> projects = new TreeSet<>(body.strings("projects", 1000, 64));
-    List<String> listed = List.copyOf(projects);
+    List<String> listed = body.strings("projects", 1000, 64);
     for (int i = 0; i < listed.size(); i++) {
       if (!catalog.projectExists(listed.get(i))) {
         throw Fields.invalid(
-            body.at("projects"), "'" + listed.get(i) + "' is not the id of a project");
+            body.at("projects") + "[" + i + "]", "'" + listed.get(i) + "' is not a project id");
       }
     }
-    if (visibility.isPresent() && visibility.get() == Visibility.PROJECTS && (projects.isEmpty())) {
+    Set<String> projects = new TreeSet<>(listed);
+    if (visibility.isPresent() && visibility.get() == Visibility.PROJECTS && projects.isEmpty()) {
       throw Fields.invalid(
           body.at("projects"), "must list at least one project id when visibility is 'projects'");
     }

@@ -66,6 +66,11 @@ public final class ExpireTaskHandler implements TaskHandler {
     Instance instance = found.get();
     Principal system = systemPrincipal(instance);
     if (expiry.get().backupId() == null) {
+      if (instance.task().isError()) {
+        // Waiting would not help: an admin resets or deletes it.
+        throw new PermanentFailure(
+            "an instance in " + instance.task() + " cannot be backed up; reset its status first");
+      }
       Backup backup;
       try {
         // The backup's row and its id in the instances table are committed together.
