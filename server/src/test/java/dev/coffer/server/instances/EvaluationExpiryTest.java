@@ -122,6 +122,25 @@ class EvaluationExpiryTest {
   }
 
   @Test
+  void anInstanceOfAnyVersionMayAskForAnExpiry() {
+    var zero = asMember("POST", "/instances", redis("never", "\"expires_in_hours\":0,"));
+    assertThat(zero.status()).isEqualTo(400);
+    assertThat(zero.raw()).contains("instance['expires_in_hours']");
+    Instant before = Instant.now();
+    var asked = asMember("POST", "/instances", redis("short-lived", "\"expires_in_hours\":2,"));
+    assertThat(asked.status()).as(asked.raw()).isEqualTo(200);
+    String id = asked.body().at("/instance/id").asText();
+    JsonNode shown = asMember("GET", "/instances/" + id, null).body().path("instance");
+    assertThat(wireTime(shown.path("expires_at").asText()))
+        .isBetween(before.plus(Duration.ofMinutes(119)), Instant.now().plus(Duration.ofHours(2)));
+    assertThat(shown.at("/expiry/state").asText()).isEqualTo("waiting");
+    // Members cannot extend, even their own instance.
+    assertThat(
+            asMember("POST", "/instances/" + id + "/action", "{\"extend\":{\"hours\":1}}").status())
+        .isEqualTo(403);
+  }
+
+  @Test
   void evaluationInstancesAreWarnedBackedUpAndThenDeletedEvenAcrossARestart() {
     assertThat(manage("{\"state\":\"evaluation\"}").status()).isEqualTo(200);
     try {
