@@ -147,6 +147,36 @@ class ProjectQuotaTest {
   }
 
   @Test
+  void aClusterAndAVolumeBeyondTheirQuotasAreRefusedBeforeAnythingIsCreated() {
+    String admin = coffer.v1("/mgmt/quotas/" + coffer.project);
+    assertThat(coffer.put(admin, "{\"quotas\":{\"clusters\":0,\"volumes\":2}}").status())
+        .isEqualTo(200);
+    try {
+      String node = "{\"flavorRef\":\"1\",\"volume\":{\"size\":1}}";
+      var cluster =
+          coffer.post(
+              coffer.v1("/clusters"),
+              "{\"cluster\":{\"name\":\"over\",\"datastore\":{\"type\":\"redis\"},"
+                  + "\"instances\":["
+                  + String.join(",", node, node, node)
+                  + "]}}");
+      assertThat(cluster.status()).as(cluster.raw()).isEqualTo(413);
+      assertThat(cluster.raw())
+          .contains("'volumes'", "'clusters'", "clusters: in use 0, requested 1, limit 0");
+      var volume =
+          coffer.post(
+              coffer.v1("/instances"),
+              "{\"instance\":{\"name\":\"big\",\"flavorRef\":1,\"volume\":{\"size\":3},"
+                  + "\"datastore\":{\"type\":\"redis\"}}}");
+      assertThat(volume.status()).isEqualTo(413);
+      assertThat(volume.raw()).contains("volumes: in use 0, requested 3, limit 2");
+      assertThat(coffer.get(coffer.v1("/instances")).body().path("instances")).isEmpty();
+    } finally {
+      coffer.put(admin, "{\"quotas\":{\"clusters\":10,\"volumes\":40}}");
+    }
+  }
+
+  @Test
   void onlyAdminsChangeQuotasAndBadValuesAreNamed() {
     var byMember =
         coffer.send(
