@@ -535,6 +535,14 @@ final class InstanceCommands extends Cli.Group {
                     + ":"
                     + instance.at("/replication/primary_endpoint/port").asText()
                 : null)
+        .field(
+            "expires_at",
+            instance.hasNonNull("expires_at")
+                ? instance.path("expires_at").asText()
+                    + " UTC ("
+                    + instance.path("expiry").path("state").asText("waiting")
+                    + ")"
+                : null)
         .field("fault", instance.path("fault").path("message").asText(""))
         .print(out);
   }
