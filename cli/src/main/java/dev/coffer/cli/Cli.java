@@ -51,6 +51,7 @@ final class Cli implements Runnable {
           LogCommands.class,
           DatastoreCommands.class,
           FlavorCommands.class,
+          QuotaCommands.class,
           TokenCommands.class,
           ProjectCommands.class,
           UserAccountCommands.class);

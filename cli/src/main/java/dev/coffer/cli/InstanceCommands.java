@@ -444,6 +444,25 @@ final class InstanceCommands extends Cli.Group {
     cli.print(active, out -> printInstance(out, instance));
   }
 
+  @Command(
+      name = "extend",
+      description = {
+        "Give an expiring instance (of an evaluation version) more time (admins).",
+        "It then expires HOURS after the later of now and its current expiry."
+      })
+  void extend(
+      @Parameters(paramLabel = "ID|NAME") String idOrName,
+      @Option(names = "--hours", paramLabel = "HOURS", required = true) int hours) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    api.post(
+        "/instances/" + ApiClient.segment(id) + "/action",
+        cli.object().set("extend", cli.object().put("hours", hours)));
+    String expiresAt =
+        api.get("/instances/" + ApiClient.segment(id)).path("instance").path("expires_at").asText();
+    cli.done("Extended " + idOrName + ": it now expires at " + expiresAt + " UTC.");
+  }
+
   @Command(name = "rename", description = "Give an instance a new name.")
   void rename(
       @Parameters(paramLabel = "ID|NAME") String idOrName,
@@ -515,6 +534,14 @@ final class InstanceCommands extends Cli.Group {
                 ? instance.at("/replication/primary_endpoint/host").asText()
                     + ":"
                     + instance.at("/replication/primary_endpoint/port").asText()
+                : null)
+        .field(
+            "expires_at",
+            instance.hasNonNull("expires_at")
+                ? instance.path("expires_at").asText()
+                    + " UTC ("
+                    + instance.path("expiry").path("state").asText("waiting")
+                    + ")"
                 : null)
         .field("fault", instance.path("fault").path("message").asText(""))
         .print(out);

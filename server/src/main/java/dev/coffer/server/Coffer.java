@@ -56,6 +56,10 @@ import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.IdentityRoutes;
 import dev.coffer.server.identity.IdentityService;
 import dev.coffer.server.identity.JdbiIdentityRepository;
+import dev.coffer.server.instances.ExpireTaskHandler;
+import dev.coffer.server.instances.ExpiryMonitor;
+import dev.coffer.server.instances.ExpiryRepository;
+import dev.coffer.server.instances.InstanceExpiry;
 import dev.coffer.server.instances.InstancePlacement;
 import dev.coffer.server.instances.InstanceRepository;
 import dev.coffer.server.instances.InstanceRoutes;
@@ -69,6 +73,9 @@ import dev.coffer.server.instances.UpgradeTaskHandler;
 import dev.coffer.server.logs.GuestLogRoutes;
 import dev.coffer.server.logs.GuestLogService;
 import dev.coffer.server.metrics.MetricsRoutes;
+import dev.coffer.server.quotas.ProjectQuotas;
+import dev.coffer.server.quotas.QuotaRepository;
+import dev.coffer.server.quotas.QuotaRoutes;
 import dev.coffer.server.replication.FailoverMonitor;
 import dev.coffer.server.replication.JdbiReplicationRepository;
 import dev.coffer.server.replication.PrimaryEndpoints;
@@ -108,6 +115,7 @@ public final class Coffer implements AutoCloseable {
   private final FailoverMonitor failover;
   private final StatusWatcher statuses;
   private final WebhookDeliverer deliverer;
+  private final ExpiryMonitor expiry;
 
   private Coffer(ServerConfig config) {
     this.config = config;
@@ -175,6 +183,9 @@ public final class Coffer implements AutoCloseable {
             config.loopVolumes(),
             json);
     tasks = new TaskRunner(taskRepository, 8);
+    ProjectQuotas quotas =
+        new ProjectQuotas(new QuotaRepository(store.jdbi()), config.quotaDefaults());
+    ExpiryRepository expiryRepository = new ExpiryRepository(store.jdbi());
     InstanceService service =
         new InstanceService(
             instances,
@@ -184,7 +195,9 @@ public final class Coffer implements AutoCloseable {
             Quotas.defaults(),
             json,
             backupRepository::instancesWithRunningBackups,
-            compute);
+            compute,
+            quotas,
+            new InstanceExpiry(expiryRepository, config.evaluation()));
     Map<String, String> storeSettings = new java.util.TreeMap<>(config.backupStore());
     if ("file".equals(storeSettings.get("type"))) {
       storeSettings.putIfAbsent("path", config.home().resolve("backups").toString());
@@ -211,7 +224,8 @@ public final class Coffer implements AutoCloseable {
             json,
             strategies,
             logArchives::prune,
-            id -> replicationRepository.findMember(id).map(ReplicaMember::replicaOf));
+            id -> replicationRepository.findMember(id).map(ReplicaMember::replicaOf),
+            quotas);
     endpoints =
         new PrimaryEndpoints(
             config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind(),
@@ -273,7 +287,9 @@ public final class Coffer implements AutoCloseable {
             new BackupTaskHandler(backupRepository, backups, vault, agents, json, events),
             new UpgradeTaskHandler(
                 instances, service, backupRepository, taskRepository, compute, agents, json),
-            new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json)));
+            new RestoreDrillHandler(backupRepository, backups, service, instances, agents, json),
+            new ExpireTaskHandler(expiryRepository, instances, service, backups, events)));
+    expiry = new ExpiryMonitor(expiryRepository, config.evaluation(), tasks, events);
     JdbiScheduleRepository schedules = new JdbiScheduleRepository(store.jdbi());
     scheduler = new BackupScheduler(schedules, backups, instances);
     sweeper = new StaleUploadSweeper(vault, config.staleUploadAge());
@@ -290,6 +306,7 @@ public final class Coffer implements AutoCloseable {
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
                 new FlavorRoutes(flavors)::register,
+                new QuotaRoutes(quotas)::register,
                 new InstanceRoutes(
                         service,
                         backups,
@@ -325,6 +342,7 @@ public final class Coffer implements AutoCloseable {
     failover.start(Duration.ofSeconds(1));
     statuses.start(Duration.ofSeconds(1));
     deliverer.start(Duration.ofSeconds(1));
+    expiry.start(Duration.ofSeconds(1));
   }
 
   public static Coffer start(ServerConfig config) {
@@ -372,6 +390,7 @@ public final class Coffer implements AutoCloseable {
   public void close() {
     deliverer.close();
     statuses.close();
+    expiry.close();
     failover.close();
     endpoints.close();
     sweeper.close();

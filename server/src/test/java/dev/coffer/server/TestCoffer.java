@@ -95,11 +95,15 @@ public final class TestCoffer implements AutoCloseable {
 
   /**
    * Stops this control plane (its instances keep running) and starts a new one on the same home and
-   * settings, as an operator restarting the server would; the project and token stay valid.
+   * settings and port, as an operator restarting the server would; the project and token stay
+   * valid.
    */
   public TestCoffer restart() {
+    // The same port: running instances' agents keep calling the control plane where it was.
+    int port = coffer.port();
     coffer.close();
-    return new TestCoffer(Coffer.start(config(home, settings)), home, project, token, settings);
+    return new TestCoffer(
+        Coffer.start(config(home, settings).withPort(port)), home, project, token, settings);
   }
 
   public String url() {

@@ -11,6 +11,8 @@ import dev.coffer.server.http.ApiException;
 import dev.coffer.server.identity.Principal;
 import dev.coffer.server.instances.Instance;
 import dev.coffer.server.instances.InstanceService;
+import dev.coffer.server.quotas.ProjectQuotas;
+import dev.coffer.server.quotas.Resource;
 import dev.coffer.server.tasks.Task;
 import dev.coffer.server.tasks.TaskRunner;
 import dev.coffer.server.tasks.TaskType;
@@ -18,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -42,6 +45,8 @@ public final class BackupService {
   /** The source a replica follows, if the instance is one: backups are taken of the primary. */
   private final Function<String, Optional<String>> sourceOfReplica;
 
+  private final ProjectQuotas quotas;
+
   public BackupService(
       BackupRepository backups,
       InstanceService instances,
@@ -50,7 +55,8 @@ public final class BackupService {
       ObjectMapper json,
       BackupStrategyRepository strategies,
       Consumer<String> backupsDeleted,
-      Function<String, Optional<String>> sourceOfReplica) {
+      Function<String, Optional<String>> sourceOfReplica,
+      ProjectQuotas quotas) {
     this.backups = backups;
     this.instances = instances;
     this.vault = vault;
@@ -59,6 +65,7 @@ public final class BackupService {
     this.strategies = strategies;
     this.backupsDeleted = backupsDeleted;
     this.sourceOfReplica = sourceOfReplica;
+    this.quotas = quotas;
   }
 
   /** A backup written to the container of the instance's (or project's) backup strategy, if any. */
@@ -163,7 +170,13 @@ public final class BackupService {
             now,
             scheduled,
             null);
-    backups.insert(backup);
+    quotas.withinQuota(
+        principal.projectId(),
+        Map.of(Resource.BACKUPS, 1),
+        () -> {
+          backups.insert(backup);
+          return backup;
+        });
     tasks.submit(
         Task.create(UUID.randomUUID().toString(), TaskType.BACKUP_INSTANCE, instance.id(), id));
     log.info(

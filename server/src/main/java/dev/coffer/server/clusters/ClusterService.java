@@ -123,6 +123,7 @@ public final class ClusterService {
         service
             .datastores()
             .forNewInstance(
+                principal.projectId(),
                 datastore.flatMap(d -> d.optionalString("type", 64)),
                 datastore.flatMap(d -> d.optionalString("version", 64)));
     DatastoreDescriptor descriptor = service.datastores().descriptor(version.datastoreName());

@@ -65,6 +65,7 @@ public final class ConfigurationService {
         instances
             .datastores()
             .forNewInstance(
+                principal.projectId(),
                 datastore.flatMap(d -> d.optionalString("type", 64)),
                 datastore.flatMap(d -> d.optionalString("version", 64)));
     List<ParameterSpec> catalog = catalogOf(version);

@@ -5,10 +5,12 @@ import dev.coffer.api.datastores.DatastoreDescriptor;
 import dev.coffer.api.datastores.InstalledVersion;
 import dev.coffer.api.datastores.ParameterSpec;
 import dev.coffer.server.http.ApiException;
+import dev.coffer.server.identity.Principal;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,6 +116,38 @@ public final class DatastoreCatalog {
         .toList();
   }
 
+  /** Versions a caller sees: everything for admins, else those offered to the caller's project. */
+  public List<DatastoreVersion> versionsFor(Datastore ds, Principal principal) {
+    return repository.versions(ds.id()).stream()
+        .filter(v -> principal.isAdmin() || v.offeredTo(principal.projectId()))
+        .sorted(Comparator.comparing(v -> versionKey(v.name())))
+        .toList();
+  }
+
+  /** A version the caller sees, by id; 404 otherwise. */
+  public DatastoreVersion versionFor(String id, Principal principal) {
+    return repository
+        .version(id)
+        .filter(v -> principal.isAdmin() || v.offeredTo(principal.projectId()))
+        .orElseThrow(
+            () -> new ApiException.NotFound("Datastore version '" + id + "' cannot be found."));
+  }
+
+  /** A version of {@code ds} the caller sees, by id or name; 404 otherwise. */
+  public DatastoreVersion versionFor(Datastore ds, String idOrName, Principal principal) {
+    return versionsFor(ds, principal).stream()
+        .filter(v -> v.id().equals(idOrName) || v.name().equals(idOrName))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new ApiException.NotFound(
+                    "Datastore version '"
+                        + idOrName
+                        + "' cannot be found for datastore '"
+                        + ds.name()
+                        + "'."));
+  }
+
   public DatastoreVersion version(String id, boolean admin) {
     return repository
         .version(id)
@@ -140,10 +174,11 @@ public final class DatastoreCatalog {
   /**
    * The version a new instance gets: the named one, or the datastore's default, or (no datastore
    * given) the default of the first datastore that has one. Refuses hidden, deprecated and
-   * uninstalled versions with a 400 naming the field.
+   * uninstalled versions, and versions not offered to {@code projectId}, with a 400 naming the
+   * field.
    */
   public DatastoreVersion forNewInstance(
-      Optional<String> datastoreName, Optional<String> versionName) {
+      String projectId, Optional<String> datastoreName, Optional<String> versionName) {
     Datastore ds;
     if (datastoreName.isPresent()) {
       ds =
@@ -169,7 +204,7 @@ public final class DatastoreCatalog {
       version =
           repository.versions(ds.id()).stream()
               .filter(v -> v.name().equals(versionName.get()) || v.id().equals(versionName.get()))
-              .filter(v -> v.state() != VersionState.HIDDEN)
+              .filter(v -> v.offeredTo(projectId))
               .findFirst()
               .orElseThrow(
                   () ->
@@ -189,6 +224,14 @@ public final class DatastoreCatalog {
                           "Datastore '"
                               + ds.name()
                               + "' has no default version; give instance['datastore']['version']."));
+    }
+    if (!version.offeredTo(projectId)) {
+      throw new ApiException.BadRequest(
+          "Validation error: instance['datastore']['version'] the default version '"
+              + version.name()
+              + "' of datastore '"
+              + ds.name()
+              + "' is not offered to this project; name a version from GET /datastores.");
     }
     if (version.state() == VersionState.DEPRECATED) {
       throw new ApiException.BadRequest(
@@ -212,6 +255,21 @@ public final class DatastoreCatalog {
   public void setState(DatastoreVersion version, VersionState state) {
     repository.setState(version.id(), state);
     log.info("event=datastore_version_state version={} state={}", version.id(), state);
+  }
+
+  /** Offers the version to every project, or only to {@code projects} (which must exist). */
+  public void setVisibility(DatastoreVersion version, Visibility visibility, Set<String> projects) {
+    repository.setVisibility(
+        version.id(), visibility, visibility == Visibility.PUBLIC ? Set.of() : projects);
+    log.info(
+        "event=datastore_version_visibility version={} visibility={} projects={}",
+        version.id(),
+        visibility,
+        projects);
+  }
+
+  public boolean projectExists(String projectId) {
+    return repository.projectExists(projectId);
   }
 
   public void setDefault(Datastore ds, DatastoreVersion version) {

@@ -27,4 +27,9 @@ public interface DatastoreRepository {
   void markAllUninstalled();
 
   void setState(String versionId, VersionState state);
+
+  /** Replaces the version's visibility and its list of projects. */
+  void setVisibility(String versionId, Visibility visibility, java.util.Set<String> projects);
+
+  boolean projectExists(String projectId);
 }

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /** Trove's datastore API plus the operator's native catalog management. */
 public final class DatastoreRoutes {
@@ -55,7 +57,9 @@ public final class DatastoreRoutes {
     ctx.json(
         Map.of(
             "versions",
-            catalog.versions(ds, admin(ctx)).stream().map(v -> versionView(ctx, v, true)).toList(),
+            catalog.versionsFor(ds, Authentication.principal(ctx)).stream()
+                .map(v -> versionView(ctx, v, true))
+                .toList(),
             "links",
             List.of()));
   }
@@ -65,25 +69,52 @@ public final class DatastoreRoutes {
     ctx.json(
         Map.of(
             "version",
-            versionView(ctx, catalog.version(ds, ctx.pathParam("version"), admin(ctx)), true)));
+            versionView(
+                ctx,
+                catalog.versionFor(ds, ctx.pathParam("version"), Authentication.principal(ctx)),
+                true)));
   }
 
   private void showVersionById(Context ctx) {
     ctx.json(
         Map.of(
             "version",
-            versionView(ctx, catalog.version(ctx.pathParam("version_id"), admin(ctx)), true)));
+            versionView(
+                ctx,
+                catalog.versionFor(ctx.pathParam("version_id"), Authentication.principal(ctx)),
+                true)));
   }
 
-  /** Operator action: {@code {"state": "active|hidden|deprecated", "default": true}}. */
+  /**
+   * Operator action: {@code {"state": "active|evaluation|hidden|deprecated", "visibility":
+   * "public|projects", "projects": ["<project id>", ...], "default": true}}, each optional.
+   */
   private void manageVersion(Context ctx) {
     Authentication.admin(ctx);
     Datastore ds = catalog.datastore(ctx.pathParam("ds"));
     DatastoreVersion version = catalog.version(ds, ctx.pathParam("version"), true);
     Fields body = Fields.body(ctx);
     Optional<VersionState> state = body.optionalString("state", 16).map(DatastoreRoutes::state);
+    Optional<Visibility> visibility =
+        body.optionalString("visibility", 16).map(DatastoreRoutes::visibility);
+    List<String> listed = body.strings("projects", 1000, 64);
+    for (int i = 0; i < listed.size(); i++) {
+      if (!catalog.projectExists(listed.get(i))) {
+        throw Fields.invalid(
+            body.at("projects") + "[" + i + "]", "'" + listed.get(i) + "' is not a project id");
+      }
+    }
+    Set<String> projects = new TreeSet<>(listed);
+    if (visibility.isPresent() && visibility.get() == Visibility.PROJECTS && projects.isEmpty()) {
+      throw Fields.invalid(
+          body.at("projects"), "must list at least one project id when visibility is 'projects'");
+    }
+    if (visibility.isEmpty() && body.has("projects")) {
+      throw Fields.invalid(body.at("visibility"), "must be 'projects' when 'projects' is given");
+    }
     boolean makeDefault = body.optionalBoolean("default").orElse(false);
     state.ifPresent(s -> catalog.setState(version, s));
+    visibility.ifPresent(v -> catalog.setVisibility(version, v, projects));
     if (makeDefault) {
       catalog.setDefault(ds, version);
     }
@@ -140,7 +171,15 @@ public final class DatastoreRoutes {
     try {
       return VersionState.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw Fields.invalid("state", "must be one of active, hidden, deprecated");
+      throw Fields.invalid("state", "must be one of active, evaluation, hidden, deprecated");
+    }
+  }
+
+  private static Visibility visibility(String value) {
+    try {
+      return Visibility.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw Fields.invalid("visibility", "must be one of public, projects");
     }
   }
 
@@ -150,10 +189,10 @@ public final class DatastoreRoutes {
     m.put("name", ds.name());
     m.put(
         "links", Links.of(ctx, Authentication.principal(ctx).projectId(), "datastores/" + ds.id()));
-    m.put(
-        "versions",
-        catalog.versions(ds, admin(ctx)).stream().map(v -> versionView(ctx, v, false)).toList());
-    if (ds.defaultVersionId() != null) {
+    List<DatastoreVersion> versions = catalog.versionsFor(ds, Authentication.principal(ctx));
+    m.put("versions", versions.stream().map(v -> versionView(ctx, v, false)).toList());
+    // A default the caller is not offered is not the caller's default.
+    if (versions.stream().anyMatch(v -> v.id().equals(ds.defaultVersionId()))) {
       m.put("default_version", ds.defaultVersionId());
     }
     return m;
@@ -179,6 +218,11 @@ public final class DatastoreRoutes {
     m.put("state", v.state().name().toLowerCase(Locale.ROOT));
     m.put("installed", v.installed());
     m.put("full_version", v.fullVersion());
+    m.put("visibility", v.visibility().name().toLowerCase(Locale.ROOT));
+    if (admin(ctx)) {
+      // Other projects' ids are for operators only.
+      m.put("projects", List.copyOf(v.projects()));
+    }
     return m;
   }
 }

@@ -9,7 +9,10 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.StatementContext;
 
@@ -17,7 +20,7 @@ public final class JdbiDatastoreRepository implements DatastoreRepository {
   private static final ObjectMapper JSON = Json.newMapper();
   private static final String VERSION_SELECT =
       "select v.id, v.datastore_id, d.name as ds_name, v.name, v.full_version, v.binaries, v.state,"
-          + " v.installed from datastore_versions v join datastores d on d.id = v.datastore_id";
+          + " v.installed, v.visibility from datastore_versions v join datastores d on d.id = v.datastore_id";
 
   private final Jdbi jdbi;
 
@@ -72,10 +75,14 @@ public final class JdbiDatastoreRepository implements DatastoreRepository {
   public List<DatastoreVersion> versions(String datastoreId) {
     return jdbi.withHandle(
         h ->
-            h.createQuery(VERSION_SELECT + " where v.datastore_id = ? order by v.name")
+            h
+                .createQuery(VERSION_SELECT + " where v.datastore_id = ? order by v.name")
                 .bind(0, datastoreId)
                 .map(JdbiDatastoreRepository::version)
-                .list());
+                .list()
+                .stream()
+                .map(v -> withProjects(h, v))
+                .toList());
   }
 
   @Override
@@ -85,7 +92,8 @@ public final class JdbiDatastoreRepository implements DatastoreRepository {
             h.createQuery(VERSION_SELECT + " where v.id = ?")
                 .bind(0, id)
                 .map(JdbiDatastoreRepository::version)
-                .findFirst());
+                .findFirst()
+                .map(v -> withProjects(h, v)));
   }
 
   @Override
@@ -126,10 +134,12 @@ public final class JdbiDatastoreRepository implements DatastoreRepository {
                 .bind(6, installed)
                 .execute();
           }
-          return h.createQuery(VERSION_SELECT + " where v.id = ?")
-              .bind(0, id)
-              .map(JdbiDatastoreRepository::version)
-              .one();
+          return withProjects(
+              h,
+              h.createQuery(VERSION_SELECT + " where v.id = ?")
+                  .bind(0, id)
+                  .map(JdbiDatastoreRepository::version)
+                  .one());
         });
   }
 
@@ -149,6 +159,58 @@ public final class JdbiDatastoreRepository implements DatastoreRepository {
                 .execute());
   }
 
+  @Override
+  public void setVisibility(String versionId, Visibility visibility, Set<String> projects) {
+    jdbi.useTransaction(
+        h -> {
+          h.createUpdate("update datastore_versions set visibility = ? where id = ?")
+              .bind(0, visibility.name())
+              .bind(1, versionId)
+              .execute();
+          h.createUpdate("delete from datastore_version_projects where version_id = ?")
+              .bind(0, versionId)
+              .execute();
+          for (String project : projects) {
+            h.createUpdate(
+                    "insert into datastore_version_projects (version_id, project_id) values (?, ?)")
+                .bind(0, versionId)
+                .bind(1, project)
+                .execute();
+          }
+        });
+  }
+
+  @Override
+  public boolean projectExists(String projectId) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery("select count(*) from projects where id = ?")
+                    .bind(0, projectId)
+                    .mapTo(Integer.class)
+                    .one()
+                > 0);
+  }
+
+  private static DatastoreVersion withProjects(Handle h, DatastoreVersion v) {
+    Set<String> projects =
+        new TreeSet<>(
+            h.createQuery("select project_id from datastore_version_projects where version_id = ?")
+                .bind(0, v.id())
+                .mapTo(String.class)
+                .list());
+    return new DatastoreVersion(
+        v.id(),
+        v.datastoreId(),
+        v.datastoreName(),
+        v.name(),
+        v.fullVersion(),
+        v.binaries(),
+        v.state(),
+        v.installed(),
+        v.visibility(),
+        projects);
+  }
+
   private static Datastore datastore(ResultSet rs, StatementContext ctx) throws SQLException {
     return new Datastore(
         rs.getString("id"), rs.getString("name"), rs.getString("default_version_id"));
@@ -163,7 +225,9 @@ public final class JdbiDatastoreRepository implements DatastoreRepository {
         rs.getString("full_version"),
         fromJson(rs.getString("binaries")),
         VersionState.valueOf(rs.getString("state")),
-        rs.getBoolean("installed"));
+        rs.getBoolean("installed"),
+        Visibility.valueOf(rs.getString("visibility")),
+        Set.of());
   }
 
   private static String toJson(Map<String, String> map) {

@@ -7,5 +7,10 @@ public enum VersionState {
   /** Listed (active=0) so existing instances make sense; refused for new instances. */
   DEPRECATED,
   /** Not listed to members and refused for new instances. */
-  HIDDEN
+  HIDDEN,
+  /**
+   * Listed and usable, but only for instances that expire: each new instance gets an expiry time
+   * (the operator's evaluation TTL) and is backed up and deleted then.
+   */
+  EVALUATION
 }

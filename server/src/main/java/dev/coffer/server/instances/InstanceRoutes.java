@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -178,6 +179,7 @@ public final class InstanceRoutes {
           service
               .datastores()
               .forNewInstance(
+                  principal.projectId(),
                   datastore.flatMap(d -> d.optionalString("type", 64)),
                   datastore.flatMap(d -> d.optionalString("version", 64)));
     }
@@ -231,6 +233,8 @@ public final class InstanceRoutes {
         descriptor.supports(Capability.POINT_IN_TIME_RECOVERY)
             ? Optional.of(logArchives.create())
             : Optional.empty();
+    Optional<Integer> expiresInHours =
+        body.optionalInteger("expires_in_hours", 1, InstanceExpiry.MAX_REQUESTED_HOURS);
     Instance created =
         service.create(
             principal,
@@ -249,7 +253,8 @@ public final class InstanceRoutes {
                         .map(g -> ConfigurationService.agentValues(g.values()))
                         .orElse(null)),
                 isPublic,
-                cidrs));
+                cidrs),
+            expiresInHours);
     logArchive.ifPresent(a -> logArchives.register(created.id(), created.projectId(), a));
     configuration.ifPresent(group -> configurations.createdWith(created, group));
     if (body.optionalBoolean("deletion_protection").orElse(false)) {
@@ -444,6 +449,15 @@ public final class InstanceRoutes {
         requireNotClustered(service.get(principal, id));
         resize(principal, id, body.object("resize"));
       }
+      case "extend" -> {
+        // Native: an admin gives an expiring instance more time.
+        Fields extend = body.object("extend");
+        int hours =
+            extend
+                .optionalInteger("hours", 1, InstanceExpiry.MAX_REQUESTED_HOURS)
+                .orElseThrow(() -> Fields.invalid(extend.at("hours"), "is a required property"));
+        service.expiry().extend(principal, service.get(principal, id), hours);
+      }
       case "reset_status" -> {
         service.resetStatus(principal, id);
         // Trove fails the instance's unfinished backups with it
@@ -595,6 +609,20 @@ public final class InstanceRoutes {
             });
     if (detailed) {
       m.put("deletion_protection", service.hasDeletionProtection(i));
+      // Native: when the instance expires (evaluation versions) and how far its expiry has gone.
+      service
+          .expiry()
+          .of(i)
+          .ifPresent(
+              e -> {
+                m.put("expires_at", Wire.time(e.expiresAt()));
+                Map<String, Object> expiry = new LinkedHashMap<>();
+                expiry.put("warned_at", e.warnedAt() == null ? null : Wire.time(e.warnedAt()));
+                expiry.put(
+                    "state", e.state() == null ? "waiting" : e.state().toLowerCase(Locale.ROOT));
+                expiry.put("backup_id", e.backupId());
+                m.put("expiry", expiry);
+              });
       m.put("created", Wire.time(i.createdAt()));
       m.put("updated", Wire.time(i.updatedAt()));
       m.put("service_status_updated", Wire.time(i.serviceStatusUpdated()));

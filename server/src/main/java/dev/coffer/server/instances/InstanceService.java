@@ -9,15 +9,20 @@ import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.InstanceLaunch;
 import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreVersion;
+import dev.coffer.server.datastores.VersionState;
 import dev.coffer.server.flavors.Flavor;
 import dev.coffer.server.flavors.FlavorCatalog;
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.identity.Principal;
+import dev.coffer.server.quotas.ProjectQuotas;
+import dev.coffer.server.quotas.Resource;
 import dev.coffer.server.tasks.Task;
 import dev.coffer.server.tasks.TaskRunner;
 import dev.coffer.server.tasks.TaskType;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -35,6 +40,8 @@ public final class InstanceService {
   private final ObjectMapper json;
   private final java.util.function.Supplier<java.util.Set<String>> runningBackups;
   private final ComputeDriver compute;
+  private final ProjectQuotas projectQuotas;
+  private final InstanceExpiry expiry;
 
   public InstanceService(
       InstanceRepository instances,
@@ -44,7 +51,9 @@ public final class InstanceService {
       Quotas quotas,
       ObjectMapper json,
       java.util.function.Supplier<java.util.Set<String>> runningBackups,
-      ComputeDriver compute) {
+      ComputeDriver compute,
+      ProjectQuotas projectQuotas,
+      InstanceExpiry expiry) {
     this.instances = instances;
     this.datastores = datastores;
     this.flavors = flavors;
@@ -53,6 +62,8 @@ public final class InstanceService {
     this.json = json;
     this.runningBackups = runningBackups;
     this.compute = compute;
+    this.projectQuotas = projectQuotas;
+    this.expiry = expiry;
   }
 
   /** A validated create request. */
@@ -69,6 +80,10 @@ public final class InstanceService {
     return quotas;
   }
 
+  public InstanceExpiry expiry() {
+    return expiry;
+  }
+
   public DatastoreCatalog datastores() {
     return datastores;
   }
@@ -79,7 +94,17 @@ public final class InstanceService {
 
   /** Accepts a create: the row and its durable task exist when this returns. */
   public Instance create(Principal principal, CreateRequest request) {
-    return create(principal, request, TaskType.CREATE_INSTANCE, write(request.initial()));
+    return create(principal, request, Optional.empty());
+  }
+
+  /**
+   * Accepts a create that expires after {@code expiresInHours} (native); instances of evaluation
+   * versions always expire (see {@link InstanceExpiry}).
+   */
+  public synchronized Instance create(
+      Principal principal, CreateRequest request, Optional<Integer> expiresInHours) {
+    return create(
+        principal, request, TaskType.CREATE_INSTANCE, write(request.initial()), expiresInHours);
   }
 
   /**
@@ -88,8 +113,34 @@ public final class InstanceService {
    */
   public synchronized Instance create(
       Principal principal, CreateRequest request, TaskType taskType, String payload) {
+    if (request.version().state() == VersionState.EVALUATION) {
+      // A replica's life follows its source's, which an expiry would cut short unannounced.
+      throw new ApiException.BadRequest(
+          "Validation error: datastore_version '"
+              + request.version().name()
+              + "' is in evaluation: only standalone instances (which expire) can be created.");
+    }
+    return create(principal, request, taskType, payload, Optional.empty());
+  }
+
+  private Instance create(
+      Principal principal,
+      CreateRequest request,
+      TaskType taskType,
+      String payload,
+      Optional<Integer> expiresInHours) {
     requireCreatable(principal, List.of(request));
-    Instance created = insert(principal, request, Instant.now());
+    Instant now = Instant.now();
+    Optional<Instant> expiresAt = expiry.expiryFor(request.version(), expiresInHours, now);
+    Instance created =
+        projectQuotas.withinQuota(
+            principal.projectId(),
+            demand(List.of(request)),
+            () -> {
+              Instance inserted = insert(principal, request, now);
+              expiry.record(inserted, expiresAt);
+              return inserted;
+            });
     tasks.submit(Task.create(UUID.randomUUID().toString(), taskType, created.id(), payload));
     logAccepted(principal, request, created);
     return created;
@@ -103,20 +154,44 @@ public final class InstanceService {
    */
   public synchronized List<Instance> createClusterMembers(
       Principal principal, List<CreateRequest> requests, String clusterId, String type) {
-    requireCreatable(principal, requests);
-    List<Instance> created = new java.util.ArrayList<>();
-    Instant base = Instant.now();
-    for (int i = 0; i < requests.size(); i++) {
-      Instance member = insert(principal, requests.get(i), base.plusMillis(i));
-      instances.setCluster(member.id(), clusterId, type);
-      created.add(member);
-      logAccepted(principal, requests.get(i), member);
+    for (CreateRequest request : requests) {
+      if (request.version().state() == VersionState.EVALUATION) {
+        throw new ApiException.BadRequest(
+            "Validation error: datastore_version '"
+                + request.version().name()
+                + "' is in evaluation: clusters cannot be created of it.");
+      }
     }
-    return created;
+    requireCreatable(principal, requests);
+    Instant base = Instant.now();
+    Map<Resource, Integer> demand = demand(requests);
+    if (instances.clusterMembers(clusterId).isEmpty()) {
+      // A new cluster counts too: its members carry its id before its own row exists.
+      demand.put(Resource.CLUSTERS, 1);
+    }
+    return projectQuotas.withinQuota(
+        principal.projectId(),
+        demand,
+        () -> {
+          List<Instance> created = new java.util.ArrayList<>();
+          for (int i = 0; i < requests.size(); i++) {
+            Instance member = insert(principal, requests.get(i), base.plusMillis(i));
+            instances.setCluster(member.id(), clusterId, type);
+            created.add(member);
+            logAccepted(principal, requests.get(i), member);
+          }
+          return created;
+        });
+  }
+
+  private static Map<Resource, Integer> demand(List<CreateRequest> requests) {
+    Map<Resource, Integer> demand = new EnumMap<>(Resource.class);
+    demand.put(Resource.INSTANCES, requests.size());
+    demand.put(Resource.VOLUMES, requests.stream().mapToInt(CreateRequest::volumeSize).sum());
+    return demand;
   }
 
   private void requireCreatable(Principal principal, List<CreateRequest> requests) {
-    int volume = 0;
     for (CreateRequest request : requests) {
       requireEnforceable(request.allowedCidrs());
       if (request.volumeSize() > quotas.maxVolumeSizeGb()) {
@@ -127,13 +202,6 @@ public final class InstanceService {
                 + request.volumeSize()
                 + " cannot be accepted.");
       }
-      volume += request.volumeSize();
-    }
-    if (instances.countLive(principal.projectId()) + requests.size() > quotas.maxInstances()) {
-      throw new ApiException.OverLimit("Quota exceeded for resources: ['instances'].");
-    }
-    if (instances.liveVolumeGb(principal.projectId()) + volume > quotas.maxVolumeGb()) {
-      throw new ApiException.OverLimit("Quota exceeded for resources: ['volumes'].");
     }
     List<Instance> existing =
         instances.list(principal.projectId(), Integer.MAX_VALUE, Optional.empty());
@@ -381,11 +449,11 @@ public final class InstanceService {
               + size
               + " cannot be accepted.");
     }
-    if (instances.liveVolumeGb(principal.projectId()) - instance.volumeSize() + size
-        > quotas.maxVolumeGb()) {
-      throw new ApiException.OverLimit("Quota exceeded for resources: ['volumes'].");
-    }
     requireActionable(instance, backupRunning(instance));
+    // Checked, not reserved: the task records the larger size when the volume has grown. Creates
+    // and resizes on this control plane take turns on this service's lock meanwhile.
+    projectQuotas.requireWithin(
+        principal.projectId(), Map.of(Resource.VOLUMES, size - instance.volumeSize()));
     instances.setTask(instance.id(), TaskStatus.RESIZING);
     tasks.submit(
         Task.create(

@@ -204,7 +204,12 @@ public final class InstanceUpgrades {
       String why =
           !version.installed()
               ? "is not installed on this Coffer"
-              : version.state() == VersionState.DEPRECATED ? "is deprecated" : "is hidden";
+              : switch (version.state()) {
+                case DEPRECATED -> "is deprecated";
+                // An upgrade would keep an instance that never expires on it.
+                case EVALUATION -> "is in evaluation (only new, expiring instances may use it)";
+                default -> "is hidden";
+              };
       throw new ApiException.BadRequest(
           "Validation error: "
               + FIELD

@@ -1,11 +1,11 @@
 package dev.coffer.server.instances;
 
 /**
- * Per-project limits (Trove's defaults) and the largest single volume. Operator settings; richer
- * per-project quotas come with the governance work.
+ * The largest single volume (Trove's {@code max_accepted_volume_size}). Per-project limits are
+ * {@link dev.coffer.server.quotas.ProjectQuotas}.
  */
-public record Quotas(int maxInstances, int maxVolumeGb, int maxVolumeSizeGb) {
+public record Quotas(int maxVolumeSizeGb) {
   public static Quotas defaults() {
-    return new Quotas(10, 40, 10);
+    return new Quotas(10);
   }
 }

@@ -23,7 +23,9 @@ public enum TaskType {
   CREATE_CLUSTER(3, Duration.ofMinutes(30)),
   GROW_CLUSTER(3, Duration.ofMinutes(30)),
   SHRINK_CLUSTER(3, Duration.ofMinutes(30)),
-  DELETE_CLUSTER(10, Duration.ofMinutes(15));
+  DELETE_CLUSTER(10, Duration.ofMinutes(15)),
+  // Backs up an expired instance, then deletes it; waits (by retrying) for its backup task.
+  EXPIRE_INSTANCE(500, Duration.ofHours(12));
 
   private final int maxAttempts;
   private final Duration timeout;
