@@ -8,6 +8,9 @@ import dev.coffer.backup.storage.BackupStoreConfig;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.alerts.ActiveAlerts;
+import dev.coffer.server.alerts.AlertEvaluator;
+import dev.coffer.server.alerts.AlertRoutes;
 import dev.coffer.server.backups.BackupKeyRoutes;
 import dev.coffer.server.backups.BackupKeys;
 import dev.coffer.server.backups.BackupRoutes;
@@ -25,6 +28,10 @@ import dev.coffer.server.backups.MasterKeys;
 import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.backups.StaleUploadSweeper;
+import dev.coffer.server.capacity.CapacityRoutes;
+import dev.coffer.server.capacity.CapacityService;
+import dev.coffer.server.capacity.VolumeSampler;
+import dev.coffer.server.capacity.VolumeSamples;
 import dev.coffer.server.clusters.ClusterRoutes;
 import dev.coffer.server.clusters.ClusterService;
 import dev.coffer.server.clusters.ClusterTaskHandlers;
@@ -39,6 +46,7 @@ import dev.coffer.server.databases.DatabaseRoutes;
 import dev.coffer.server.datastores.DatastoreCatalog;
 import dev.coffer.server.datastores.DatastoreRoutes;
 import dev.coffer.server.datastores.JdbiDatastoreRepository;
+import dev.coffer.server.events.EventSink;
 import dev.coffer.server.flavors.FlavorCatalog;
 import dev.coffer.server.flavors.FlavorRoutes;
 import dev.coffer.server.identity.Authentication;
@@ -57,6 +65,9 @@ import dev.coffer.server.instances.Reconciler;
 import dev.coffer.server.instances.UpgradeTaskHandler;
 import dev.coffer.server.logs.GuestLogRoutes;
 import dev.coffer.server.logs.GuestLogService;
+import dev.coffer.server.metrics.ControlPlaneMetrics;
+import dev.coffer.server.metrics.FleetQueries;
+import dev.coffer.server.metrics.InstanceLoads;
 import dev.coffer.server.metrics.MetricsRoutes;
 import dev.coffer.server.replication.FailoverMonitor;
 import dev.coffer.server.replication.JdbiReplicationRepository;
@@ -95,8 +106,13 @@ public final class Coffer implements AutoCloseable {
   private final StaleUploadSweeper sweeper;
   private final PrimaryEndpoints endpoints;
   private final FailoverMonitor failover;
+  private final VolumeSampler volumeSampler;
+  private final AlertEvaluator alerts;
 
-  private Coffer(ServerConfig config) {
+  /**
+   * @param events where features publish their events (alerts among them)
+   */
+  private Coffer(ServerConfig config, EventSink events) {
     this.config = config;
     ObjectMapper json = Json.newMapper();
     try {
@@ -127,13 +143,23 @@ public final class Coffer implements AutoCloseable {
     JdbiBackupRepository backupRepository = new JdbiBackupRepository(store.jdbi());
     JdbiLogArchiveRepository logArchiveRepository = new JdbiLogArchiveRepository(store.jdbi());
     JdbiReplicationRepository replicationRepository = new JdbiReplicationRepository(store.jdbi());
+    InstanceLoads loads = new InstanceLoads();
+    VolumeSamples volumeSamples = new VolumeSamples(store.jdbi());
+    volumeSampler = new VolumeSampler(volumeSamples, config.capacity());
     AgentGateway agents =
         new AgentGateway(
             new JdbiCommandRepository(store.jdbi()),
             instances,
             json,
             logArchiveRepository::advance,
-            (id, status) -> replicationRepository.recordStatus(id, status, Instant.now()));
+            (id, status) -> replicationRepository.recordStatus(id, status, Instant.now()),
+            (id, heartbeat) -> {
+              loads.record(id, heartbeat);
+              volumeSampler.observed(id, heartbeat.volumeUsedBytes(), Instant.now());
+            });
+    FleetQueries fleet =
+        new FleetQueries(store.jdbi(), instances, backupRepository::instancesWithRunningBackups);
+    ControlPlaneMetrics metrics = new ControlPlaneMetrics(fleet, loads);
     int port = config.port() == 0 ? freePort() : config.port();
     String controlPlaneUrl =
         "http://" + (config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind()) + ":" + port;
@@ -145,7 +171,7 @@ public final class Coffer implements AutoCloseable {
             OsProcesses.isRoot() ? Optional.of("coffer") : Optional.empty(),
             config.loopVolumes(),
             json);
-    tasks = new TaskRunner(taskRepository, 8);
+    tasks = new TaskRunner(taskRepository, 8, metrics);
     InstanceService service =
         new InstanceService(
             instances,
@@ -236,6 +262,7 @@ public final class Coffer implements AutoCloseable {
                   configurations.forget(id);
                   logArchives.prune(id);
                   guestLogs.forget(id);
+                  volumeSampler.forget(id);
                 },
                 configurations::restarted)
             .all());
@@ -251,10 +278,13 @@ public final class Coffer implements AutoCloseable {
     reconciler =
         new Reconciler(
             instances, service, taskRepository, tasks, compute, agents, failover::holdsRestart);
+    alerts =
+        new AlertEvaluator(fleet, loads, new ActiveAlerts(store.jdbi()), events, config.alerts());
     api =
         new ApiServer(
             json,
             List.of(
+                metrics::instrument,
                 new Authentication(identity)::register,
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
@@ -271,7 +301,11 @@ public final class Coffer implements AutoCloseable {
                 new ReplicationRoutes(replication)::register,
                 new ClusterRoutes(clusters)::register,
                 new GuestLogRoutes(guestLogs)::register,
-                new MetricsRoutes(List.of(replication::writeMetrics))::register,
+                new MetricsRoutes(metrics, List.of(replication::writeMetrics))::register,
+                new AlertRoutes(alerts)::register,
+                new CapacityRoutes(
+                        new CapacityService(volumeSamples, service, instances, config.capacity()))
+                    ::register,
                 new BackupRoutes(backups, service, datastores)::register,
                 new BackupStrategyRoutes(strategies, service, vault)::register,
                 new BackupKeyRoutes(new BackupKeys(vault, backupRepository, logArchiveRepository))
@@ -287,10 +321,16 @@ public final class Coffer implements AutoCloseable {
     sweeper.start(Duration.ofHours(1));
     endpoints.openAll();
     failover.start(Duration.ofSeconds(1));
+    volumeSampler.start();
+    alerts.start();
   }
 
   public static Coffer start(ServerConfig config) {
-    return new Coffer(config);
+    return start(config, EventSink.NONE);
+  }
+
+  public static Coffer start(ServerConfig config, EventSink events) {
+    return new Coffer(config, events);
   }
 
   private static int freePort() {
@@ -332,6 +372,8 @@ public final class Coffer implements AutoCloseable {
   /** Stops the control plane; instances keep running (their agents reconnect on next start). */
   @Override
   public void close() {
+    alerts.close();
+    volumeSampler.close();
     failover.close();
     endpoints.close();
     sweeper.close();

@@ -1,5 +1,7 @@
 package dev.coffer.server;
 
+import dev.coffer.server.alerts.AlertThresholds;
+import dev.coffer.server.capacity.CapacitySettings;
 import dev.coffer.server.tasks.TaskType;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +26,8 @@ import java.util.Optional;
  *     (comma-separated in {@code COFFER_PREVIOUS_MASTER_KEYS}); kept to unwrap them
  * @param staleUploadAge incomplete uploads (of writers that died mid-backup) older than this are
  *     removed from the backup store, at start and hourly; longer than any backup may run
+ * @param alerts thresholds of the built-in alerts ({@code COFFER_ALERT_*})
+ * @param capacity volume sampling for capacity forecasts ({@code COFFER_CAPACITY_*})
  */
 public record ServerConfig(
     Path home,
@@ -38,7 +42,9 @@ public record ServerConfig(
     Map<String, String> backupStore,
     Optional<String> masterKey,
     List<String> previousMasterKeys,
-    Duration staleUploadAge) {
+    Duration staleUploadAge,
+    AlertThresholds alerts,
+    CapacitySettings capacity) {
 
   /** The default {@link #staleUploadAge}, in hours. */
   public static final int DEFAULT_STALE_UPLOAD_HOURS = 24;
@@ -70,7 +76,9 @@ public record ServerConfig(
             .map(String::strip)
             .filter(k -> !k.isEmpty())
             .toList(),
-        staleUploadAge(env));
+        staleUploadAge(env),
+        AlertThresholds.fromEnvironment(env),
+        CapacitySettings.fromEnvironment(env));
   }
 
   private static Duration staleUploadAge(Map<String, String> env) {
@@ -124,6 +132,8 @@ public record ServerConfig(
         backupStore,
         masterKey,
         previousMasterKeys,
-        staleUploadAge);
+        staleUploadAge,
+        alerts,
+        capacity);
   }
 }
