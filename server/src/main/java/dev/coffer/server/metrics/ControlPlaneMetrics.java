@@ -28,6 +28,21 @@ import java.util.stream.Collectors;
  * so a scrape costs the same few queries with 5 instances or 500.
  */
 public final class ControlPlaneMetrics implements TaskTimings {
+  /** Every family this registry exports, by its Prometheus name (docs/operations.md lists them). */
+  public static final List<String> FAMILIES =
+      List.of(
+          "coffer_http_requests_seconds",
+          "coffer_task_duration_seconds",
+          "coffer_instances",
+          "coffer_tasks",
+          "coffer_instance_active",
+          "coffer_instance_volume_size_bytes",
+          "coffer_instance_volume_used_bytes",
+          "coffer_instance_connections",
+          "coffer_instance_operations_total",
+          "coffer_instance_replication_lag_seconds",
+          "coffer_instance_backup_age_seconds");
+
   private static final String STARTED = "coffer.metrics.started";
   private static final String UNMATCHED = "unmatched";
 

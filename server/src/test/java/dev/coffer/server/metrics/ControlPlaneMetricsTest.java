@@ -104,6 +104,11 @@ class ControlPlaneMetricsTest {
                 + "\"} 1.0")
         .contains("# TYPE coffer_instance_operations_total counter")
         .contains("# TYPE coffer_replication_lag_seconds gauge");
+    for (String family : ControlPlaneMetrics.FAMILIES) {
+      if (!family.endsWith("_lag_seconds") && !family.endsWith("_backup_age_seconds")) {
+        assertThat(text).as(family).containsPattern("(?m)^# TYPE " + family + " ");
+      }
+    }
     assertThat(value(text, "coffer_instance_volume_size_bytes", id)).isEqualTo(1L << 30);
     assertThat(value(text, "coffer_instance_volume_used_bytes", id)).isPositive();
     assertThat(value(text, "coffer_instance_connections", id)).isGreaterThanOrEqualTo(1);
