@@ -49,6 +49,7 @@ final class Cli implements Runnable {
           UserCommands.class,
           RootCommands.class,
           LogCommands.class,
+          CapacityCommand.class,
           DatastoreCommands.class,
           FlavorCommands.class,
           TokenCommands.class,
