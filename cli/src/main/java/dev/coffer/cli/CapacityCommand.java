@@ -66,9 +66,7 @@ final class CapacityCommand implements Runnable {
       value /= 1024;
       unit++;
     }
-    return unit == 0
-        ? n + " B"
-        : String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+    return unit == 0 ? n + " B" : String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
   }
 
   static String growth(JsonNode forecast) {

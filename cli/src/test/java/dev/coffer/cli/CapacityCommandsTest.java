@@ -45,8 +45,7 @@ class CapacityCommandsTest {
     CliRunner.Result result = cli.run("instance", "capacity", ID);
 
     assertThat(result.exitCode()).as(result.err()).isZero();
-    assertThat(result.out())
-        .contains("512.0 MiB", "1.0 GiB", "10.0 MiB", "51.2 days", "1.4 GiB");
+    assertThat(result.out()).contains("512.0 MiB", "1.0 GiB", "10.0 MiB", "51.2 days", "1.4 GiB");
   }
 
   @Test

@@ -63,7 +63,8 @@ class AlertRulesTest {
         new Fleet(
             NOW,
             List.of(
-                new Fleet.Member(instance("full", gib * 9 / 10, NOW), "ACTIVE", "redis"),
+                new Fleet.Member(
+                    instance("full", (long) Math.ceil(gib * 0.9), NOW), "ACTIVE", "redis"),
                 new Fleet.Member(instance("roomy", gib / 2, NOW), "ACTIVE", "redis"),
                 new Fleet.Member(
                     instance("neverBackedUp", 0, NOW.minus(Duration.ofHours(30))),
