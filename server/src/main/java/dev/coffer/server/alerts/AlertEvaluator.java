@@ -74,6 +74,10 @@ public final class AlertEvaluator implements AutoCloseable {
   /** One round: the rules against the fleet now, and the events for what changed. */
   synchronized void evaluate() {
     Fleet now = fleet.read();
+    loads.retain(
+        now.members().stream()
+            .map(Fleet.Member::id)
+            .collect(java.util.stream.Collectors.toUnmodifiableSet()));
     Map<String, Instant> seen = new HashMap<>();
     for (Fleet.Member m : now.members()) {
       if (!"ACTIVE".equals(m.status())) {

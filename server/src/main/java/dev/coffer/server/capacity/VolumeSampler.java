@@ -2,7 +2,6 @@ package dev.coffer.server.capacity;
 
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,13 +39,21 @@ public final class VolumeSampler implements AutoCloseable {
 
   /** Called with every heartbeat's volume usage. */
   public void observed(String instanceId, long usedBytes, Instant at) {
-    Instant last =
-        lastSampled.computeIfAbsent(instanceId, id -> samples.latest(id).orElse(Instant.EPOCH));
-    if (last.plus(settings.sampleInterval()).isAfter(at)) {
-      return;
+    // Check and claim the slot in one step: two heartbeats at once take one sample.
+    boolean[] due = {false};
+    lastSampled.compute(
+        instanceId,
+        (id, last) -> {
+          Instant previous = last != null ? last : samples.latest(id).orElse(Instant.EPOCH);
+          if (previous.plus(settings.sampleInterval()).isAfter(at)) {
+            return previous;
+          }
+          due[0] = true;
+          return at;
+        });
+    if (due[0]) {
+      samples.insert(new VolumeSample(instanceId, at, usedBytes));
     }
-    lastSampled.put(instanceId, at);
-    samples.insert(new VolumeSample(instanceId, at, usedBytes));
   }
 
   /** The first sample of a new instance is taken at once; a deleted one is forgotten. */
@@ -63,10 +70,6 @@ public final class VolumeSampler implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("event=volume_samples_prune_failed error=\"{}\"", e.toString());
     }
-  }
-
-  Optional<Instant> lastSampled(String instanceId) {
-    return Optional.ofNullable(lastSampled.get(instanceId));
   }
 
   @Override
