@@ -6,9 +6,11 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.server.TestCoffer;
 import dev.coffer.server.events.Event;
+import dev.coffer.server.identity.Role;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -129,6 +131,30 @@ class CapacityAndAlertsTest {
     assertThat(alerts).hasSize(1);
     assertThat(alerts.get(0).path("kind").asText()).isEqualTo("volume_full");
     assertThat(alerts.get(0).path("instance_id").asText()).isEqualTo(id);
+
+    // Another project's member sees none of it, and no metrics.
+    var identity = coffer.coffer.identity();
+    var team = identity.createProject("capacity-team-b");
+    identity.createUserAccount("cleo", "cleo-password-1", team.id(), Role.MEMBER);
+    String theirs =
+        identity.login("cleo", "cleo-password-1", Optional.empty(), Optional.empty()).secret();
+    assertThat(coffer.send("GET", "/coffer/v1/alerts", null, theirs).body().path("alerts"))
+        .isEmpty();
+    assertThat(coffer.send("GET", "/coffer/v1/metrics", null, theirs).status()).isEqualTo(403);
+    assertThat(
+            coffer
+                .send("GET", "/coffer/v1/capacity?project_id=" + coffer.project, null, theirs)
+                .status())
+        .isEqualTo(403);
+    JsonNode own = coffer.send("GET", "/coffer/v1/capacity", null, theirs).body().path("capacity");
+    assertThat(own.path("project_id").asText()).isEqualTo(team.id());
+    assertThat(own.path("instances")).isEmpty();
+    assertThat(own.path("storage_needed_30d_bytes").asLong()).isZero();
+    assertThat(
+            coffer
+                .send("GET", "/v1.0/" + team.id() + "/instances/" + id + "/capacity", null, theirs)
+                .status())
+        .isEqualTo(404);
     await()
         .during(Duration.ofSeconds(3))
         .atMost(Duration.ofSeconds(5))
