@@ -117,6 +117,31 @@ class ControlPlaneMetricsTest {
         .as("no backup yet: no backup age")
         .isNaN();
 
+    // A completed backup gives the instance a backup age, computed by the server.
+    TestCoffer.Response backup =
+        coffer.post(
+            coffer.v1("/backups"), "{\"backup\":{\"name\":\"b1\",\"instance\":\"" + id + "\"}}");
+    assertThat(backup.status()).as(backup.raw()).isEqualTo(202);
+    String backupId = backup.body().at("/backup/id").asText();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                coffer
+                    .get(coffer.v1("/backups/" + backupId))
+                    .body()
+                    .at("/backup/status")
+                    .asText()
+                    .equals("COMPLETED"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> coffer.status(id).filter("ACTIVE"::equals).isPresent());
+    String withBackup = scrape();
+    assertThat(value(withBackup, "coffer_instance_backup_age_seconds", id)).isBetween(0.0, 60.0);
+    assertThat(withBackup)
+        .contains(
+            "coffer_task_duration_seconds_count{outcome=\"done\",type=\"BACKUP_INSTANCE\"} 1");
+
     // Without a token there are no metrics; a deleted instance leaves the per-instance families.
     assertThat(coffer.send("GET", "/coffer/v1/metrics", null, null).status()).isEqualTo(401);
     assertThat(coffer.delete(coffer.v1("/instances/" + id)).status()).isEqualTo(202);
