@@ -50,6 +50,7 @@ final class Cli implements Runnable {
           RootCommands.class,
           LogCommands.class,
           CapacityCommand.class,
+          AlertCommand.class,
           DatastoreCommands.class,
           FlavorCommands.class,
           TokenCommands.class,

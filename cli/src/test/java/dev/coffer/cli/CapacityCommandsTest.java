@@ -10,7 +10,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code coffer instance capacity} and {@code coffer capacity} show the server's forecasts. */
+/**
+ * {@code coffer instance capacity} and {@code coffer capacity} show the server's forecasts; {@code
+ * coffer alerts} the alerts firing.
+ */
 class CapacityCommandsTest {
   @TempDir Path home;
   private FakeServer server;
@@ -67,5 +70,24 @@ class CapacityCommandsTest {
     assertThat(result.out())
         .contains(ID, "db1", "51.2 days", "needed in 30 days", "812.0 MiB", "1.4 GiB");
     assertThat(server.calls()).containsExactly("GET /coffer/v1/capacity");
+  }
+
+  @Test
+  void alertsListsTheAlertsFiringNow() {
+    server.on(
+        "GET",
+        "/coffer/v1/alerts",
+        200,
+        """
+        {"alerts":[{"instance_id":"%s","project_id":"p1","kind":"volume_full",
+         "event":"alert.volume_full","message":"Volume 91.00 %% used (threshold 90 %%).",
+         "started":"2026-11-26T03:00:00Z"}]}
+        """
+            .formatted(ID));
+
+    CliRunner.Result result = cli.run("alerts");
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out()).contains(ID, "volume_full", "Volume 91.00 % used");
   }
 }

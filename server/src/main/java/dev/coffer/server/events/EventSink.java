@@ -1,8 +1,8 @@
 package dev.coffer.server.events;
 
 /**
- * Where every feature reports its events. The event log stores them durably and hands them to the
- * configured webhooks; publishing never fails the caller's own work.
+ * Where every feature reports its events. The event log stores them durably and hands them to
+ * the configured webhooks; publishing never fails the caller's own work.
  */
 public interface EventSink {
   void publish(Event event);
