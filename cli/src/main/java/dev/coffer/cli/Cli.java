@@ -49,6 +49,8 @@ final class Cli implements Runnable {
           UserCommands.class,
           RootCommands.class,
           LogCommands.class,
+          CapacityCommand.class,
+          AlertCommand.class,
           DatastoreCommands.class,
           FlavorCommands.class,
           QuotaCommands.class,

@@ -463,6 +463,35 @@ final class InstanceCommands extends Cli.Group {
     cli.done("Extended " + idOrName + ": it now expires at " + expiresAt + " UTC.");
   }
 
+  @Command(
+      name = "capacity",
+      description = "Show the volume's use, growth per day and days until it is full.")
+  void capacity(@Parameters(paramLabel = "ID|NAME") String idOrName) {
+    ApiClient api = cli.trove();
+    String id = find(api, idOrName).path("id").asText();
+    JsonNode body = api.get("/instances/" + ApiClient.segment(id) + "/capacity");
+    JsonNode c = body.path("capacity");
+    cli.print(
+        body,
+        out ->
+            Table.fields()
+                .field("id", c.path("instance_id").asText())
+                .field("name", c.path("name").asText())
+                .field("volume", CapacityCommand.bytes(c.path("volume_size_bytes").asLong()))
+                .field("used", CapacityCommand.bytes(c.path("volume_used_bytes").asLong()))
+                .field("used %", c.path("used_percent").asText())
+                .field("samples", c.path("samples").asInt())
+                .field("growth per day", CapacityCommand.growth(c))
+                .field("full in", CapacityCommand.days(c))
+                .field(
+                    "used in 30 days",
+                    CapacityCommand.bytes(c.path("projected_used_30d_bytes").asLong()))
+                .field(
+                    "used in 90 days",
+                    CapacityCommand.bytes(c.path("projected_used_90d_bytes").asLong()))
+                .print(out));
+  }
+
   @Command(name = "rename", description = "Give an instance a new name.")
   void rename(
       @Parameters(paramLabel = "ID|NAME") String idOrName,

@@ -8,6 +8,9 @@ import dev.coffer.backup.storage.BackupStoreConfig;
 import dev.coffer.server.agents.AgentGateway;
 import dev.coffer.server.agents.AgentRoutes;
 import dev.coffer.server.agents.JdbiCommandRepository;
+import dev.coffer.server.alerts.ActiveAlerts;
+import dev.coffer.server.alerts.AlertEvaluator;
+import dev.coffer.server.alerts.AlertRoutes;
 import dev.coffer.server.audit.AuditLog;
 import dev.coffer.server.audit.AuditRoutes;
 import dev.coffer.server.backups.BackupKeyRoutes;
@@ -27,6 +30,10 @@ import dev.coffer.server.backups.MasterKeys;
 import dev.coffer.server.backups.RestoreDrillHandler;
 import dev.coffer.server.backups.ScheduleRoutes;
 import dev.coffer.server.backups.StaleUploadSweeper;
+import dev.coffer.server.capacity.CapacityRoutes;
+import dev.coffer.server.capacity.CapacityService;
+import dev.coffer.server.capacity.VolumeSampler;
+import dev.coffer.server.capacity.VolumeSamples;
 import dev.coffer.server.clusters.ClusterRoutes;
 import dev.coffer.server.clusters.ClusterService;
 import dev.coffer.server.clusters.ClusterTaskHandlers;
@@ -45,6 +52,7 @@ import dev.coffer.server.datastores.JdbiDatastoreRepository;
 import dev.coffer.server.events.ClusterStatuses;
 import dev.coffer.server.events.EventLog;
 import dev.coffer.server.events.EventRoutes;
+import dev.coffer.server.events.EventSink;
 import dev.coffer.server.events.StatusWatcher;
 import dev.coffer.server.events.WatchedInstances;
 import dev.coffer.server.events.WebhookDeliverer;
@@ -72,6 +80,9 @@ import dev.coffer.server.instances.Reconciler;
 import dev.coffer.server.instances.UpgradeTaskHandler;
 import dev.coffer.server.logs.GuestLogRoutes;
 import dev.coffer.server.logs.GuestLogService;
+import dev.coffer.server.metrics.ControlPlaneMetrics;
+import dev.coffer.server.metrics.FleetQueries;
+import dev.coffer.server.metrics.InstanceLoads;
 import dev.coffer.server.metrics.MetricsRoutes;
 import dev.coffer.server.quotas.ProjectQuotas;
 import dev.coffer.server.quotas.QuotaRepository;
@@ -116,8 +127,13 @@ public final class Coffer implements AutoCloseable {
   private final StatusWatcher statuses;
   private final WebhookDeliverer deliverer;
   private final ExpiryMonitor expiry;
+  private final VolumeSampler volumeSampler;
+  private final AlertEvaluator alerts;
 
-  private Coffer(ServerConfig config) {
+  /**
+   * @param alsoTo where alerts are published besides the event log (tests that watch them)
+   */
+  private Coffer(ServerConfig config, EventSink alsoTo) {
     this.config = config;
     ObjectMapper json = Json.newMapper();
     try {
@@ -164,13 +180,23 @@ public final class Coffer implements AutoCloseable {
     instances = new WatchedInstances(instanceRows, statuses, events);
     JdbiLogArchiveRepository logArchiveRepository = new JdbiLogArchiveRepository(store.jdbi());
     JdbiReplicationRepository replicationRepository = new JdbiReplicationRepository(store.jdbi());
+    InstanceLoads loads = new InstanceLoads();
+    VolumeSamples volumeSamples = new VolumeSamples(store.jdbi());
+    volumeSampler = new VolumeSampler(volumeSamples, config.capacity());
     AgentGateway agents =
         new AgentGateway(
             new JdbiCommandRepository(store.jdbi()),
             instances,
             json,
             logArchiveRepository::advance,
-            (id, status) -> replicationRepository.recordStatus(id, status, Instant.now()));
+            (id, status) -> replicationRepository.recordStatus(id, status, Instant.now()),
+            (id, heartbeat) -> {
+              loads.record(id, heartbeat);
+              volumeSampler.observed(id, heartbeat.volumeUsedBytes(), Instant.now());
+            });
+    FleetQueries fleet =
+        new FleetQueries(store.jdbi(), instances, backupRepository::instancesWithRunningBackups);
+    ControlPlaneMetrics metrics = new ControlPlaneMetrics(fleet, loads);
     int port = config.port() == 0 ? freePort() : config.port();
     String controlPlaneUrl =
         "http://" + (config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind()) + ":" + port;
@@ -182,7 +208,7 @@ public final class Coffer implements AutoCloseable {
             OsProcesses.isRoot() ? Optional.of("coffer") : Optional.empty(),
             config.loopVolumes(),
             json);
-    tasks = new TaskRunner(taskRepository, 8);
+    tasks = new TaskRunner(taskRepository, 8, metrics);
     ProjectQuotas quotas =
         new ProjectQuotas(new QuotaRepository(store.jdbi()), config.quotaDefaults());
     ExpiryRepository expiryRepository = new ExpiryRepository(store.jdbi());
@@ -279,6 +305,7 @@ public final class Coffer implements AutoCloseable {
                   configurations.forget(id);
                   logArchives.prune(id);
                   guestLogs.forget(id);
+                  volumeSampler.forget(id);
                 },
                 configurations::restarted)
             .all());
@@ -297,11 +324,15 @@ public final class Coffer implements AutoCloseable {
         new Reconciler(
             instances, service, taskRepository, tasks, compute, agents, failover::holdsRestart);
     EventRoutes eventRoutes = new EventRoutes(events, instances, clusterRepository);
+    alerts =
+        new AlertEvaluator(
+            fleet, loads, new ActiveAlerts(store.jdbi()), alerts(events, alsoTo), config.alerts());
     api =
         new ApiServer(
             json,
             List.of(
                 new AuditRoutes(new AuditLog(store.jdbi()), json)::register,
+                metrics::instrument,
                 new Authentication(identity)::register,
                 new IdentityRoutes(identity)::register,
                 new DatastoreRoutes(datastores)::register,
@@ -320,7 +351,11 @@ public final class Coffer implements AutoCloseable {
                 new ReplicationRoutes(replication)::register,
                 new ClusterRoutes(clusters)::register,
                 new GuestLogRoutes(guestLogs)::register,
-                new MetricsRoutes(List.of(replication::writeMetrics))::register,
+                new MetricsRoutes(metrics, List.of(replication::writeMetrics))::register,
+                new AlertRoutes(alerts)::register,
+                new CapacityRoutes(
+                        new CapacityService(volumeSamples, service, instances, config.capacity()))
+                    ::register,
                 new BackupRoutes(backups, service, datastores)::register,
                 new BackupStrategyRoutes(strategies, service, vault)::register,
                 new BackupKeyRoutes(new BackupKeys(vault, backupRepository, logArchiveRepository))
@@ -343,10 +378,24 @@ public final class Coffer implements AutoCloseable {
     statuses.start(Duration.ofSeconds(1));
     deliverer.start(Duration.ofSeconds(1));
     expiry.start(Duration.ofSeconds(1));
+    volumeSampler.start();
+    alerts.start();
+  }
+
+  /** Alerts go to the event log (and its webhooks) and, in tests, to one more sink. */
+  private static EventSink alerts(EventSink log, EventSink alsoTo) {
+    return event -> {
+      log.publish(event);
+      alsoTo.publish(event);
+    };
   }
 
   public static Coffer start(ServerConfig config) {
-    return new Coffer(config);
+    return start(config, EventSink.NONE);
+  }
+
+  public static Coffer start(ServerConfig config, EventSink events) {
+    return new Coffer(config, events);
   }
 
   private static int freePort() {
@@ -391,6 +440,8 @@ public final class Coffer implements AutoCloseable {
     deliverer.close();
     statuses.close();
     expiry.close();
+    alerts.close();
+    volumeSampler.close();
     failover.close();
     endpoints.close();
     sweeper.close();

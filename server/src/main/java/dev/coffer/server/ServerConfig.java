@@ -1,5 +1,7 @@
 package dev.coffer.server;
 
+import dev.coffer.server.alerts.AlertThresholds;
+import dev.coffer.server.capacity.CapacitySettings;
 import dev.coffer.server.instances.EvaluationPolicy;
 import dev.coffer.server.quotas.QuotaDefaults;
 import dev.coffer.server.tasks.TaskType;
@@ -28,6 +30,8 @@ import java.util.Optional;
  *     removed from the backup store, at start and hourly; longer than any backup may run
  * @param quotaDefaults each project's limits unless an admin set its own
  * @param evaluation lifetime and warning lead of instances of evaluation datastore versions
+ * @param alerts thresholds of the built-in alerts ({@code COFFER_ALERT_*})
+ * @param capacity volume sampling for capacity forecasts ({@code COFFER_CAPACITY_*})
  */
 public record ServerConfig(
     Path home,
@@ -44,7 +48,9 @@ public record ServerConfig(
     List<String> previousMasterKeys,
     Duration staleUploadAge,
     QuotaDefaults quotaDefaults,
-    EvaluationPolicy evaluation) {
+    EvaluationPolicy evaluation,
+    AlertThresholds alerts,
+    CapacitySettings capacity) {
 
   /** The default {@link #staleUploadAge}, in hours. */
   public static final int DEFAULT_STALE_UPLOAD_HOURS = 24;
@@ -78,7 +84,9 @@ public record ServerConfig(
             .toList(),
         staleUploadAge(env),
         QuotaDefaults.fromEnvironment(env),
-        EvaluationPolicy.fromEnvironment(env));
+        EvaluationPolicy.fromEnvironment(env),
+        AlertThresholds.fromEnvironment(env),
+        CapacitySettings.fromEnvironment(env));
   }
 
   private static Duration staleUploadAge(Map<String, String> env) {
@@ -134,6 +142,8 @@ public record ServerConfig(
         previousMasterKeys,
         staleUploadAge,
         quotaDefaults,
-        evaluation);
+        evaluation,
+        alerts,
+        capacity);
   }
 }

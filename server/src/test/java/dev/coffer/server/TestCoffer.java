@@ -3,6 +3,7 @@ package dev.coffer.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.api.agent.Json;
+import dev.coffer.server.events.EventSink;
 import dev.coffer.server.identity.IdentityService;
 import java.io.File;
 import java.io.IOException;
@@ -39,14 +40,26 @@ public final class TestCoffer implements AutoCloseable {
   public record Response(int status, JsonNode body, String raw) {}
 
   private final Map<String, String> settings;
+  private final EventSink events;
 
   private TestCoffer(
       Coffer coffer, Path home, String project, String token, Map<String, String> settings) {
+    this(coffer, home, project, token, settings, EventSink.NONE);
+  }
+
+  private TestCoffer(
+      Coffer coffer,
+      Path home,
+      String project,
+      String token,
+      Map<String, String> settings,
+      EventSink events) {
     this.coffer = coffer;
     this.home = home;
     this.project = project;
     this.token = token;
     this.settings = settings;
+    this.events = events;
   }
 
   public static TestCoffer start() throws IOException {
@@ -55,14 +68,20 @@ public final class TestCoffer implements AutoCloseable {
 
   /** A Coffer with extra settings (environment variables of the server), e.g. a backup store. */
   public static TestCoffer start(Map<String, String> settings) throws IOException {
+    return start(settings, EventSink.NONE);
+  }
+
+  /** A Coffer with extra settings whose features also publish their events to {@code events}. */
+  public static TestCoffer start(Map<String, String> settings, EventSink events)
+      throws IOException {
     Path base = Path.of("/tmp/coffer-it");
     Files.createDirectories(base);
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path home = Files.createTempDirectory(base, "home");
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Coffer coffer = Coffer.start(config(home, settings));
+    Coffer coffer = Coffer.start(config(home, settings), events);
     IdentityService.BootstrapCredentials admin = coffer.identity().bootstrap().orElseThrow();
-    return new TestCoffer(coffer, home, admin.projectId(), admin.token(), settings);
+    return new TestCoffer(coffer, home, admin.projectId(), admin.token(), settings, events);
   }
 
   public static ServerConfig config(Path home) {
@@ -103,7 +122,12 @@ public final class TestCoffer implements AutoCloseable {
     int port = coffer.port();
     coffer.close();
     return new TestCoffer(
-        Coffer.start(config(home, settings).withPort(port)), home, project, token, settings);
+        Coffer.start(config(home, settings).withPort(port), events),
+        home,
+        project,
+        token,
+        settings,
+        events);
   }
 
   public String url() {

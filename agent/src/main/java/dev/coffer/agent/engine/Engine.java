@@ -2,6 +2,7 @@ package dev.coffer.agent.engine;
 
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.RootCredentials;
 import dev.coffer.api.agent.UserInfo;
 import dev.coffer.api.agent.UserRef;
@@ -66,4 +67,13 @@ public interface Engine {
   void disableRoot();
 
   boolean isRootEnabled();
+
+  /**
+   * The running engine's connections and operations, read through its admin connection, for the
+   * heartbeat. Empty for engines that do not report them. May throw an {@link EngineException}; the
+   * heartbeat then goes without metrics.
+   */
+  default Optional<EngineMetrics> metrics() {
+    return Optional.empty();
+  }
 }

@@ -9,6 +9,7 @@ import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineFactory;
 import dev.coffer.agent.engine.ReplicationEngine;
 import dev.coffer.api.agent.AgentConfig;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.EngineStatus;
 import dev.coffer.api.agent.Heartbeat;
 import dev.coffer.api.agent.Json;
@@ -62,6 +63,11 @@ public final class AgentRuntime {
 
   // Touched only by the scheduler thread.
   private boolean heartbeatsDelivered = true;
+
+  static final Duration METRICS_INTERVAL = Duration.ofSeconds(5);
+  // Only the heartbeat thread reads and writes these.
+  private Optional<EngineMetrics> lastMetrics = Optional.empty();
+  private long metricsReadAt;
   private EngineStatus lastReported;
 
   private boolean started;
@@ -220,6 +226,28 @@ public final class AgentRuntime {
     }
   }
 
+  /**
+   * A running engine reports its connections and operations with its heartbeats. They are read at
+   * most every {@link #METRICS_INTERVAL} (a query each second would be load of its own) and the
+   * last reading goes with the heartbeats in between.
+   */
+  private Heartbeat withMetrics(Heartbeat heartbeat) {
+    if (heartbeat.status() != EngineStatus.RUNNING) {
+      lastMetrics = Optional.empty();
+      return heartbeat;
+    }
+    if (lastMetrics.isEmpty() || System.nanoTime() - metricsReadAt >= METRICS_INTERVAL.toNanos()) {
+      try {
+        lastMetrics = engine.metrics();
+      } catch (RuntimeException e) {
+        log.debug("cannot read the engine's metrics: {}", e.getMessage());
+        lastMetrics = Optional.empty();
+      }
+      metricsReadAt = System.nanoTime();
+    }
+    return lastMetrics.map(heartbeat::withMetrics).orElse(heartbeat);
+  }
+
   /** Never throws: a scheduled task that throws is never run again. */
   private void heartbeat() {
     if (!Files.isDirectory(Path.of(config.instanceDir()))) {
@@ -236,7 +264,7 @@ public final class AgentRuntime {
               .logArchivedUntil()
               .map(until -> checked.withLogArchivedUntil(until.toString()))
               .orElse(checked);
-      heartbeat = withReplication(heartbeat);
+      heartbeat = withMetrics(withReplication(heartbeat));
       if (heartbeat.status() != lastReported) {
         if (heartbeat.message() == null) {
           log.info("engine status={}", heartbeat.status());

@@ -39,6 +39,7 @@ public final class AgentGateway {
   private final ObjectMapper json;
   private final BiConsumer<String, Instant> logArchived;
   private final BiConsumer<String, ReplicationStatus> replicationReported;
+  private final BiConsumer<String, Heartbeat> heartbeatReceived;
   private final Object signal = new Object();
 
   /**
@@ -61,6 +62,21 @@ public final class AgentGateway {
       ObjectMapper json,
       BiConsumer<String, Instant> logArchived,
       BiConsumer<String, ReplicationStatus> replicationReported) {
+    this(commands, instances, json, logArchived, replicationReported, (id, heartbeat) -> {});
+  }
+
+  /**
+   * @param heartbeatReceived told every heartbeat once it is recorded (metrics, volume samples);
+   *     must be quick and never throw
+   */
+  public AgentGateway(
+      CommandRepository commands,
+      InstanceRepository instances,
+      ObjectMapper json,
+      BiConsumer<String, Instant> logArchived,
+      BiConsumer<String, ReplicationStatus> replicationReported,
+      BiConsumer<String, Heartbeat> heartbeatReceived) {
+    this.heartbeatReceived = heartbeatReceived;
     this.commands = commands;
     this.instances = instances;
     this.json = json;
@@ -213,6 +229,12 @@ public final class AgentGateway {
     }
     if (heartbeat.replication() != null) {
       replicationReported.accept(instanceId, heartbeat.replication());
+    }
+    try {
+      heartbeatReceived.accept(instanceId, heartbeat);
+    } catch (RuntimeException e) {
+      log.warn(
+          "event=heartbeat_listener_failed instance={} error=\"{}\"", instanceId, e.toString());
     }
   }
 

@@ -7,12 +7,14 @@ import java.util.function.Consumer;
 
 /**
  * {@code GET /coffer/v1/metrics} (admin): the control plane's metrics in the Prometheus text
- * format. Each feature contributes its own families.
+ * format: Micrometer's registry, then the families features still write by hand (replication).
  */
 public final class MetricsRoutes {
+  private final ControlPlaneMetrics metrics;
   private final List<Consumer<StringBuilder>> sources;
 
-  public MetricsRoutes(List<Consumer<StringBuilder>> sources) {
+  public MetricsRoutes(ControlPlaneMetrics metrics, List<Consumer<StringBuilder>> sources) {
+    this.metrics = metrics;
     this.sources = List.copyOf(sources);
   }
 
@@ -21,7 +23,7 @@ public final class MetricsRoutes {
         "/coffer/v1/metrics",
         ctx -> {
           Authentication.admin(ctx);
-          StringBuilder out = new StringBuilder();
+          StringBuilder out = new StringBuilder(metrics.scrape());
           sources.forEach(source -> source.accept(out));
           ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(out.toString());
         });

@@ -28,9 +28,15 @@ public final class TaskRunner implements AutoCloseable {
   private final Thread dispatcher;
   private final Object wakeUp = new Object();
   private volatile boolean running = true;
+  private final TaskTimings timings;
 
   public TaskRunner(TaskRepository tasks, int workers) {
+    this(tasks, workers, TaskTimings.NONE);
+  }
+
+  public TaskRunner(TaskRepository tasks, int workers, TaskTimings timings) {
     this.tasks = tasks;
+    this.timings = timings;
     this.workers = workers;
     this.pool = Executors.newFixedThreadPool(workers, r -> new Thread(r, "task-worker"));
     this.free = new Semaphore(workers);
@@ -106,6 +112,7 @@ public final class TaskRunner implements AutoCloseable {
     try {
       handler.run(task);
       tasks.complete(task.id());
+      timed(task, "done", started);
       log.info(
           "event=task_done task={} type={} instance={} attempt={} ms={}",
           task.id(),
@@ -134,6 +141,7 @@ public final class TaskRunner implements AutoCloseable {
           handler.giveUp(task, why);
         } finally {
           tasks.fail(task.id(), why);
+          timed(task, "failed", started);
         }
       } else {
         Instant next =
@@ -146,7 +154,16 @@ public final class TaskRunner implements AutoCloseable {
             task.attempts(),
             reason);
         tasks.retryLater(task.id(), next, reason);
+        timed(task, "retry", started);
       }
+    }
+  }
+
+  private void timed(Task task, String outcome, long startedNanos) {
+    try {
+      timings.finished(task.type(), outcome, Duration.ofNanos(System.nanoTime() - startedNanos));
+    } catch (RuntimeException e) {
+      log.debug("task timing not recorded", e);
     }
   }
 

@@ -20,6 +20,7 @@ import dev.coffer.api.agent.ClusterSetup;
 import dev.coffer.api.agent.ClusterStatus;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.api.agent.RootCredentials;
@@ -1514,6 +1515,25 @@ final class MariaDbEngine
   @Override
   public synchronized void startReplica(ReplicaSetup setup) {
     replication.startReplica(setup);
+  }
+
+  @Override
+  public Optional<EngineMetrics> metrics() {
+    try (Connection c = connectAdmin(Duration.ofSeconds(2), Duration.ofSeconds(5));
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Questions')")) {
+      Map<String, Long> status = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      while (rs.next()) {
+        status.put(rs.getString(1), Long.parseLong(rs.getString(2)));
+      }
+      return Optional.of(
+          new EngineMetrics(
+              status.getOrDefault("Threads_connected", 0L), status.getOrDefault("Questions", 0L)));
+    } catch (SQLException | NumberFormatException e) {
+      throw EngineException.failure("cannot read the server status: " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.coffer.agent.engines.mongodb;
 import static dev.coffer.agent.engines.mongodb.MongoDbEngineFactory.ADMIN_USER;
 import static dev.coffer.agent.engines.mongodb.MongoDbEngineFactory.AUTH_DB;
 
+import dev.coffer.api.agent.EngineMetrics;
 import java.util.List;
 import org.bson.Document;
 
@@ -46,6 +47,29 @@ final class MongoDbCommands {
         "replSetInitiate",
         new Document("_id", replicaSet)
             .append("members", List.of(new Document("_id", 0).append("host", host + ":" + port))));
+  }
+
+  static Document serverStatus() {
+    return new Document("serverStatus", 1);
+  }
+
+  /**
+   * The uniform load figures from {@code serverStatus}: open connections ({@code
+   * connections.current}) and every operation counted since start (the sum of {@code opcounters}:
+   * insert, query, update, delete, getmore, command).
+   */
+  static EngineMetrics metrics(Document serverStatus) {
+    Document connections = serverStatus.get("connections", new Document());
+    Document counters = serverStatus.get("opcounters", new Document());
+    long operations = 0;
+    for (String name : List.of("insert", "query", "update", "delete", "getmore", "command")) {
+      Object value = counters.get(name);
+      if (value instanceof Number n) {
+        operations += n.longValue();
+      }
+    }
+    Object current = connections.get("current");
+    return new EngineMetrics(current instanceof Number n ? n.longValue() : 0, operations);
   }
 
   static Document replSetGetStatus() {

@@ -27,6 +27,7 @@ import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.ReplicationCredentials;
 import dev.coffer.api.agent.ReplicationStatus;
@@ -806,6 +807,12 @@ final class MongoDbEngine implements Engine, BackupEngine, ReplicationEngine {
                   });
           return null;
         });
+  }
+
+  @Override
+  public Optional<EngineMetrics> metrics() {
+    return Optional.of(
+        MongoDbCommands.metrics(admin(c -> run(c, AUTH_DB, MongoDbCommands.serverStatus()))));
   }
 
   @Override

@@ -20,6 +20,7 @@ import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.ReplicationStatus;
 import dev.coffer.api.agent.RootCredentials;
@@ -188,6 +189,21 @@ final class PostgresEngine
   @Override
   public void startReplica(ReplicaSetup setup) {
     replication.startReplica(setup);
+  }
+
+  @Override
+  public Optional<EngineMetrics> metrics() {
+    try (Connection c = server.connectBriefly();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT coalesce(sum(numbackends), 0),"
+                    + " coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database")) {
+      rs.next();
+      return Optional.of(new EngineMetrics(rs.getLong(1), rs.getLong(2)));
+    } catch (SQLException e) {
+      throw EngineException.failure("cannot read pg_stat_database: " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -22,6 +22,7 @@ import dev.coffer.api.agent.ClusterSetup;
 import dev.coffer.api.agent.ClusterStatus;
 import dev.coffer.api.agent.DataCheck;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.GuestLogType;
 import dev.coffer.api.agent.ReplicaSetup;
 import dev.coffer.api.agent.ReplicationStatus;
@@ -490,6 +491,30 @@ final class RedisEngine
   @Override
   public synchronized void startReplica(ReplicaSetup setup) {
     replication.follow(setup);
+  }
+
+  @Override
+  public Optional<EngineMetrics> metrics() {
+    Map<String, String> info = withAdmin(jedis -> infoFields(jedis.info()));
+    try {
+      return Optional.of(
+          new EngineMetrics(
+              Long.parseLong(info.getOrDefault("connected_clients", "0")),
+              Long.parseLong(info.getOrDefault("total_commands_processed", "0"))));
+    } catch (NumberFormatException e) {
+      throw EngineException.failure("redis: unreadable INFO: " + e.getMessage());
+    }
+  }
+
+  private static Map<String, String> infoFields(String info) {
+    Map<String, String> fields = new java.util.HashMap<>();
+    for (String line : info.split("\\r?\\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && !line.startsWith("#")) {
+        fields.put(line.substring(0, colon), line.substring(colon + 1).strip());
+      }
+    }
+    return fields;
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.coffer.agent.engine.EngineException;
 import dev.coffer.agent.engine.EngineFixture;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.ErrorKind;
 import dev.coffer.api.agent.RootCredentials;
 import dev.coffer.api.agent.UserInfo;
@@ -332,6 +333,21 @@ class MariaDbEngineTest {
         .filter(
             p -> p.info().arguments().map(args -> List.of(args).contains(defaults)).orElse(false))
         .count();
+  }
+
+  @Test
+  void reportsItsConnectionsAndAnOperationsCounterThatGrows() throws SQLException {
+    engine.createUser(new UserSpec("meter", "%", "meter-Pw-1", List.of()));
+    EngineMetrics before = engine.metrics().orElseThrow();
+    try (Connection c = connect("meter", "meter-Pw-1", "");
+        Statement s = c.createStatement()) {
+      for (int i = 0; i < 20; i++) {
+        s.execute("SELECT 1");
+      }
+      EngineMetrics during = engine.metrics().orElseThrow();
+      assertThat(during.connections()).as("ours and the agent's own").isGreaterThanOrEqualTo(2);
+      assertThat(during.operationsTotal()).isGreaterThanOrEqualTo(before.operationsTotal() + 20);
+    }
   }
 
   private Connection connect(String user, String password, String database) throws SQLException {

@@ -97,4 +97,17 @@ class MongoDbCommandsTest {
     assertThat(MongoDbCommands.count("orders").toJson()).isEqualTo("{\"count\": \"orders\"}");
     assertThat(MongoDbCommands.collectionsOnly().toJson()).isEqualTo("{\"type\": \"collection\"}");
   }
+
+  @Test
+  void serverStatusGivesTheOpenConnectionsAndTheSumOfTheOperationCounters() {
+    org.bson.Document status =
+        org.bson.Document.parse(
+            "{\"connections\": {\"current\": 7, \"available\": 800},"
+                + " \"opcounters\": {\"insert\": 10, \"query\": 20, \"update\": 3,"
+                + " \"delete\": 1, \"getmore\": 4, \"command\": 100}}");
+    assertThat(MongoDbCommands.metrics(status))
+        .isEqualTo(new dev.coffer.api.agent.EngineMetrics(7, 138));
+    assertThat(MongoDbCommands.metrics(new org.bson.Document()))
+        .isEqualTo(new dev.coffer.api.agent.EngineMetrics(0, 0));
+  }
 }

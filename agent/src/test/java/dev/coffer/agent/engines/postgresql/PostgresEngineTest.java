@@ -10,6 +10,7 @@ import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.agent.process.Secrets;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.ErrorKind;
 import dev.coffer.api.agent.RootCredentials;
 import dev.coffer.api.agent.UserInfo;
@@ -402,6 +403,27 @@ class PostgresEngineTest {
   }
 
   // ---- helpers ----
+
+  @Test
+  void reportsItsConnectionsAndAnOperationsCounterThatGrows() throws SQLException {
+    EngineMetrics before = engine.metrics().orElseThrow();
+    try (Connection c = admin("postgres");
+        Statement s = c.createStatement()) {
+      for (int i = 0; i < 20; i++) {
+        s.execute("SELECT 1");
+      }
+      assertThat(engine.metrics().orElseThrow().connections())
+          .as("ours and the agent's own")
+          .isGreaterThanOrEqualTo(2);
+      // Backends publish their transaction counts within a second or so of going idle.
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(15))
+          .until(
+              () ->
+                  engine.metrics().orElseThrow().operationsTotal()
+                      >= before.operationsTotal() + 20);
+    }
+  }
 
   private Connection connect(String user, String password, String database) throws SQLException {
     Properties props = new Properties();

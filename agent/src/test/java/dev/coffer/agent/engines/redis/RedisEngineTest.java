@@ -9,6 +9,7 @@ import dev.coffer.agent.engine.EngineFixture;
 import dev.coffer.agent.process.OsProcesses;
 import dev.coffer.api.agent.AccessChange;
 import dev.coffer.api.agent.DatabaseSpec;
+import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.ErrorKind;
 import dev.coffer.api.agent.RootCredentials;
 import dev.coffer.api.agent.UserInfo;
@@ -360,6 +361,21 @@ class RedisEngineTest {
     long pid = engine.pid().orElseThrow();
     assertThat(ProcessHandle.of(pid).orElseThrow().info().user())
         .contains(EngineFixture.ENGINE_USER);
+  }
+
+  @Test
+  void reportsItsConnectionsAndAnOperationsCounterThatGrows() {
+    String name = newName();
+    engine.createUser(new UserSpec(name, null, "meter-Pw-1", List.of()));
+    EngineMetrics before = engine.metrics().orElseThrow();
+    try (Jedis jedis = connect(name, "meter-Pw-1")) {
+      for (int i = 0; i < 20; i++) {
+        jedis.ping();
+      }
+      EngineMetrics during = engine.metrics().orElseThrow();
+      assertThat(during.connections()).as("ours and the agent's own").isGreaterThanOrEqualTo(2);
+      assertThat(during.operationsTotal()).isGreaterThanOrEqualTo(before.operationsTotal() + 20);
+    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------
