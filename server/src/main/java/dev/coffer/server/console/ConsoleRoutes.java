@@ -452,6 +452,7 @@ public final class ConsoleRoutes {
     Map<String, Object> params = new HashMap<>();
     params.put("page", page);
     params.put("rows", instanceList(ctx, reply));
+    params.put("flavors", listOrEmpty(s, "/flavors", "flavors"));
     params.put("total", reply.body().path("instances").size());
     params.put("q", ctx.queryParam("q") == null ? "" : ctx.queryParam("q"));
     params.put("sort", ctx.queryParam("sort") == null ? "name" : ctx.queryParam("sort"));
@@ -512,6 +513,7 @@ public final class ConsoleRoutes {
     params.put("logs", active ? listOrEmpty(s, "/instances/" + id + "/log", "logs") : missing());
     params.put("flavors", listOrEmpty(s, "/flavors", "flavors"));
     params.put("configurations", listOrEmpty(s, "/configurations", "configurations"));
+    params.put("capacity", listOrEmpty(s, "/instances/" + id + "/capacity", "capacity"));
     ConsoleApi.Reply root = active ? api.get(s, s.v1("/instances/" + id + "/root")) : null;
     params.put("rootEnabled", root != null && root.body().path("rootEnabled").asBoolean(false));
     render(ctx, "instance.jte", params);

@@ -72,6 +72,21 @@ public final class Views {
     return id;
   }
 
+  /** Bytes for people: "512 MiB", "1.4 GiB". */
+  public static String bytes(JsonNode value) {
+    if (value == null || !value.isNumber()) {
+      return "unknown";
+    }
+    double b = value.asDouble();
+    String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int unit = 0;
+    while (Math.abs(b) >= 1024 && unit < units.length - 1) {
+      b /= 1024;
+      unit++;
+    }
+    return String.format(Locale.ROOT, unit == 0 ? "%.0f %s" : "%.1f %s", b, units[unit]);
+  }
+
   /** A value for a URL's query string. */
   public static String url(String value) {
     return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);

@@ -216,6 +216,11 @@ class EvaluationExpiryTest {
       assertThat(backups.path("backups")).hasSize(1);
       assertThat(backups.at("/backups/0/status").asText()).isEqualTo("COMPLETED");
       assertThat(backups.at("/backups/0/name").asText()).isEqualTo("expiry-trial");
+      // The warning and the expiry reached the event log (and so the project's webhooks).
+      JsonNode events = coffer.get("/coffer/v1/events?target=" + trial).body().path("events");
+      List<String> types = new ArrayList<>();
+      events.forEach(e -> types.add(e.path("type").asText()));
+      assertThat(types).contains("instance.expiring", "instance.expired");
 
       await()
           .atMost(Duration.ofSeconds(30))
