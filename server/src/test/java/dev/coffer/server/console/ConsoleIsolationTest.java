@@ -118,6 +118,29 @@ class ConsoleIsolationTest {
   }
 
   @Test
+  void onlyAdminsSeeEveryProjectsInstancesAndTheCatalog() {
+    var admin =
+        coffer.post(
+            "/coffer/v1/users",
+            "{\"user\":{\"name\":\"operator\",\"password\":\"Operator-pass-1\",\"project_id\":\""
+                + coffer.project
+                + "\",\"role\":\"admin\"}}");
+    assertThat(admin.status()).as(admin.raw()).isEqualTo(201);
+    browser.logIn("alice", "Member-pass-1");
+    assertThat(browser.all("a[href='/ui/admin/instances']")).isEmpty();
+    browser.open("/ui/admin/instances");
+    assertThat(browser.find("h1").getText()).isEqualTo("Admins only");
+
+    browser.logIn("operator", "Operator-pass-1");
+    browser.find("a[href='/ui/admin/instances']").click();
+    browser.waitFor().until(d -> browser.find("#instance-rows").getText().contains("b-cache"));
+    assertThat(browser.find("#instance-rows").getText()).contains(projectB);
+    browser.open("/ui/admin/datastores");
+    assertThat(browser.all("tr[data-version^='mariadb/']")).isNotEmpty();
+    assertThat(browser.find("tr[data-version^='redis/']").getText()).contains("active");
+  }
+
+  @Test
   void aMemberOfTwoProjectsSwitchesBetweenThem() {
     browser.logIn("carol", "Member-pass-1");
     assertThat(browser.find("#instance-rows").getText()).doesNotContain("b-cache");
