@@ -12,6 +12,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs durable tasks: claims due rows, runs their handler on a worker, and records the outcome. One
@@ -86,9 +87,14 @@ public final class TaskRunner implements AutoCloseable {
         Task task = next.get();
         pool.execute(
             () -> {
+              // Every line the task's handler logs names what it works on.
+              String target =
+                  task.type().name().endsWith("_CLUSTER") ? "cluster_id" : "instance_id";
+              MDC.put(target, task.instanceId());
               try {
                 execute(task);
               } finally {
+                MDC.remove(target);
                 free.release();
                 synchronized (wakeUp) {
                   wakeUp.notifyAll();
