@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.Principal;
+import dev.coffer.server.logging.LogIds;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Instant;
@@ -33,9 +34,6 @@ public final class AuditRoutes {
   public static final String REQUEST_ID_HEADER = "x-openstack-request-id";
   private static final String REQUEST_ID = "coffer.request_id";
 
-  /** MDC key of the request id, on log lines written while a request is handled. */
-  public static final String MDC_REQUEST_ID = "request_id";
-
   private static final Logger log = LoggerFactory.getLogger(AuditRoutes.class);
   private static final Set<String> MUTATING = Set.of("POST", "PUT", "PATCH", "DELETE");
   private static final Pattern KEY = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,39}");
@@ -62,12 +60,12 @@ public final class AuditRoutes {
           ctx.header(REQUEST_ID_HEADER, id);
           // Every line logged while handling the request carries its id. Put replaces whatever a
           // request that ended elsewhere (asynchronously) left on this worker thread.
-          MDC.put(MDC_REQUEST_ID, id);
+          MDC.put(LogIds.REQUEST_ID, id);
         });
     app.after(this::record);
     // After-handlers run even when a before-handler or the endpoint failed; registered last, so
     // the audit's own failure line still carries the id.
-    app.after(ctx -> MDC.remove(MDC_REQUEST_ID));
+    app.after(ctx -> MDC.remove(LogIds.REQUEST_ID));
     app.get("/v1.0/{project_id}/mgmt/audit", this::list);
   }
 

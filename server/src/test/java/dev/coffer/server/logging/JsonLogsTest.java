@@ -86,10 +86,11 @@ class JsonLogsTest {
               assertThat(line.path("message").asText()).contains(id);
             });
     assertThat(server)
-        .as("a line of the create task")
+        .as("a line of the create task, naming the request that asked for it")
         .anySatisfy(
             line -> {
               assertThat(line.path("instance_id").asText()).isEqualTo(id);
+              assertThat(line.path("request_id").asText()).isEqualTo(requestId);
               assertThat(line.path("thread").asText()).isNotEqualTo(threadOf(server, requestId));
             });
 
