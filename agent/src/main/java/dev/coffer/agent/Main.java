@@ -1,5 +1,7 @@
 package dev.coffer.agent;
 
+import ch.qos.logback.classic.LoggerContext;
+import dev.coffer.agent.logging.JsonLineLayout;
 import dev.coffer.agent.runtime.AgentRuntime;
 import dev.coffer.api.agent.AgentConfig;
 import dev.coffer.api.agent.Json;
@@ -81,6 +83,11 @@ public final class Main {
       return;
     }
     MDC.put(AgentRuntime.MDC_INSTANCE, config.instanceId());
+    // This process serves one instance: its threads that never set the MDC (HTTP clients, JVM
+    // hooks) are about it too, and the JSON layout reads the id from the logger context.
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.putProperty(JsonLineLayout.INSTANCE_ID, config.instanceId());
+    }
     Path pidFile = Path.of(config.instanceDir()).resolve("agent.pid");
     writePid(pidFile);
 

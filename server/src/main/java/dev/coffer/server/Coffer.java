@@ -78,6 +78,7 @@ import dev.coffer.server.instances.JdbiInstanceRepository;
 import dev.coffer.server.instances.Quotas;
 import dev.coffer.server.instances.Reconciler;
 import dev.coffer.server.instances.UpgradeTaskHandler;
+import dev.coffer.server.logging.ServerLogs;
 import dev.coffer.server.logs.GuestLogRoutes;
 import dev.coffer.server.logs.GuestLogService;
 import dev.coffer.server.metrics.ControlPlaneMetrics;
@@ -129,12 +130,14 @@ public final class Coffer implements AutoCloseable {
   private final ExpiryMonitor expiry;
   private final VolumeSampler volumeSampler;
   private final AlertEvaluator alerts;
+  private final ServerLogs logs;
 
   /**
    * @param alsoTo where alerts are published besides the event log (tests that watch them)
    */
   private Coffer(ServerConfig config, EventSink alsoTo) {
     this.config = config;
+    logs = ServerLogs.install(config.logging());
     ObjectMapper json = Json.newMapper();
     try {
       Files.createDirectories(config.home());
@@ -207,7 +210,8 @@ public final class Coffer implements AutoCloseable {
             controlPlaneUrl,
             OsProcesses.isRoot() ? Optional.of("coffer") : Optional.empty(),
             config.loopVolumes(),
-            json);
+            json,
+            config.logging().format());
     tasks = new TaskRunner(taskRepository, 8, metrics);
     ProjectQuotas quotas =
         new ProjectQuotas(new QuotaRepository(store.jdbi()), config.quotaDefaults());
@@ -451,5 +455,6 @@ public final class Coffer implements AutoCloseable {
     tasks.close();
     vault.close();
     store.close();
+    logs.close();
   }
 }

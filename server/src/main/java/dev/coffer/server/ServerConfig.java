@@ -3,6 +3,7 @@ package dev.coffer.server;
 import dev.coffer.server.alerts.AlertThresholds;
 import dev.coffer.server.capacity.CapacitySettings;
 import dev.coffer.server.instances.EvaluationPolicy;
+import dev.coffer.server.logging.LogSettings;
 import dev.coffer.server.quotas.QuotaDefaults;
 import dev.coffer.server.tasks.TaskType;
 import java.nio.file.Path;
@@ -32,6 +33,8 @@ import java.util.Optional;
  * @param evaluation lifetime and warning lead of instances of evaluation datastore versions
  * @param alerts thresholds of the built-in alerts ({@code COFFER_ALERT_*})
  * @param capacity volume sampling for capacity forecasts ({@code COFFER_CAPACITY_*})
+ * @param logging format of the server's and agents' log lines and an optional server log file
+ *     ({@code COFFER_LOG_FORMAT}, {@code COFFER_LOG_FILE})
  */
 public record ServerConfig(
     Path home,
@@ -50,7 +53,8 @@ public record ServerConfig(
     QuotaDefaults quotaDefaults,
     EvaluationPolicy evaluation,
     AlertThresholds alerts,
-    CapacitySettings capacity) {
+    CapacitySettings capacity,
+    LogSettings logging) {
 
   /** The default {@link #staleUploadAge}, in hours. */
   public static final int DEFAULT_STALE_UPLOAD_HOURS = 24;
@@ -61,8 +65,9 @@ public record ServerConfig(
         root
             ? Path.of("/var/lib/coffer")
             : Path.of(System.getProperty("user.home"), ".local", "share", "coffer");
+    Path home = Path.of(env.getOrDefault("COFFER_HOME", defaultHome.toString())).toAbsolutePath();
     return new ServerConfig(
-        Path.of(env.getOrDefault("COFFER_HOME", defaultHome.toString())).toAbsolutePath(),
+        home,
         env.getOrDefault("COFFER_BIND", "127.0.0.1"),
         Integer.parseInt(env.getOrDefault("COFFER_PORT", "8779")),
         Path.of(
@@ -86,7 +91,8 @@ public record ServerConfig(
         QuotaDefaults.fromEnvironment(env),
         EvaluationPolicy.fromEnvironment(env),
         AlertThresholds.fromEnvironment(env),
-        CapacitySettings.fromEnvironment(env));
+        CapacitySettings.fromEnvironment(env),
+        LogSettings.fromEnvironment(env, home));
   }
 
   private static Duration staleUploadAge(Map<String, String> env) {
@@ -144,6 +150,7 @@ public record ServerConfig(
         quotaDefaults,
         evaluation,
         alerts,
-        capacity);
+        capacity,
+        logging);
   }
 }

@@ -8,6 +8,7 @@ import dev.coffer.agent.engine.EngineCatalog;
 import dev.coffer.agent.engine.EngineContext;
 import dev.coffer.agent.engine.EngineFactory;
 import dev.coffer.agent.engine.ReplicationEngine;
+import dev.coffer.agent.logging.JsonLineLayout;
 import dev.coffer.api.agent.AgentConfig;
 import dev.coffer.api.agent.EngineMetrics;
 import dev.coffer.api.agent.EngineStatus;
@@ -44,7 +45,7 @@ public final class AgentRuntime {
   static final Duration LOG_SHIPPING_INTERVAL = Duration.ofSeconds(2);
 
   /** MDC key carried by every log line of the agent's threads. */
-  public static final String MDC_INSTANCE = "instance";
+  public static final String MDC_INSTANCE = JsonLineLayout.INSTANCE_ID;
 
   private final AgentConfig config;
   private final Engine engine;

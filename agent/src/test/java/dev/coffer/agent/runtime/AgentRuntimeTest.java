@@ -317,7 +317,7 @@ class AgentRuntimeTest {
               + (event.getThrowableProxy() == null ? "" : event.getThrowableProxy().getMessage());
       assertThat(line).doesNotContain(USER_PASSWORD, rootPassword, SECRET);
       if (event.getThreadName().startsWith("agent-")) {
-        assertThat(event.getMDCPropertyMap()).containsEntry("instance", config.instanceId());
+        assertThat(event.getMDCPropertyMap()).containsEntry("instance_id", config.instanceId());
       }
     }
   }

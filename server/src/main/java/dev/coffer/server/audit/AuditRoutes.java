@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.server.http.ApiException;
 import dev.coffer.server.identity.Authentication;
 import dev.coffer.server.identity.Principal;
+import dev.coffer.server.logging.LogIds;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Instant;
@@ -20,6 +21,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Gives every request an id (Trove's {@code x-openstack-request-id} header), writes one audit entry
@@ -31,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class AuditRoutes {
   public static final String REQUEST_ID_HEADER = "x-openstack-request-id";
   private static final String REQUEST_ID = "coffer.request_id";
+
   private static final Logger log = LoggerFactory.getLogger(AuditRoutes.class);
   private static final Set<String> MUTATING = Set.of("POST", "PUT", "PATCH", "DELETE");
   private static final Pattern KEY = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,39}");
@@ -55,8 +58,14 @@ public final class AuditRoutes {
           String id = "req-" + UUID.randomUUID();
           ctx.attribute(REQUEST_ID, id);
           ctx.header(REQUEST_ID_HEADER, id);
+          // Every line logged while handling the request carries its id. Put replaces whatever a
+          // request that ended elsewhere (asynchronously) left on this worker thread.
+          MDC.put(LogIds.REQUEST_ID, id);
         });
     app.after(this::record);
+    // After-handlers run even when a before-handler or the endpoint failed; registered last, so
+    // the audit's own failure line still carries the id.
+    app.after(ctx -> MDC.remove(LogIds.REQUEST_ID));
     app.get("/v1.0/{project_id}/mgmt/audit", this::list);
   }
 

@@ -1,17 +1,20 @@
 package dev.coffer.server.tasks;
 
+import dev.coffer.server.logging.LogIds;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs durable tasks: claims due rows, runs their handler on a worker, and records the outcome. One
@@ -27,6 +30,13 @@ public final class TaskRunner implements AutoCloseable {
   private final Semaphore free;
   private final Thread dispatcher;
   private final Object wakeUp = new Object();
+
+  /**
+   * The API request that submitted each unfinished task, for its log lines; in memory only (a task
+   * resumed after a restart logs without it), removed when the task ends.
+   */
+  private final Map<String, String> requestIds = new ConcurrentHashMap<>();
+
   private volatile boolean running = true;
   private final TaskTimings timings;
 
@@ -61,6 +71,10 @@ public final class TaskRunner implements AutoCloseable {
 
   public void submit(Task task) {
     tasks.insert(task);
+    String requestId = MDC.get(LogIds.REQUEST_ID);
+    if (requestId != null) {
+      requestIds.put(task.id(), requestId);
+    }
     log.info(
         "event=task_accepted task={} type={} instance={}",
         task.id(),
@@ -86,9 +100,20 @@ public final class TaskRunner implements AutoCloseable {
         Task task = next.get();
         pool.execute(
             () -> {
+              // Every line the task's handler logs names what it works on and, until the server
+              // restarts, the request that asked for it.
+              String target =
+                  task.type().name().endsWith("_CLUSTER") ? LogIds.CLUSTER_ID : LogIds.INSTANCE_ID;
+              MDC.put(target, task.instanceId());
+              String origin = requestIds.get(task.id());
+              if (origin != null) {
+                MDC.put(LogIds.REQUEST_ID, origin);
+              }
               try {
                 execute(task);
               } finally {
+                MDC.remove(target);
+                MDC.remove(LogIds.REQUEST_ID);
                 free.release();
                 synchronized (wakeUp) {
                   wakeUp.notifyAll();
@@ -112,6 +137,7 @@ public final class TaskRunner implements AutoCloseable {
     try {
       handler.run(task);
       tasks.complete(task.id());
+      requestIds.remove(task.id());
       timed(task, "done", started);
       log.info(
           "event=task_done task={} type={} instance={} attempt={} ms={}",
@@ -141,6 +167,7 @@ public final class TaskRunner implements AutoCloseable {
           handler.giveUp(task, why);
         } finally {
           tasks.fail(task.id(), why);
+          requestIds.remove(task.id());
           timed(task, "failed", started);
         }
       } else {

@@ -7,6 +7,7 @@ import dev.coffer.server.compute.ComputeDriver;
 import dev.coffer.server.compute.InstanceLaunch;
 import dev.coffer.server.compute.Placement;
 import dev.coffer.server.identity.PasswordHasher;
+import dev.coffer.server.logging.LogFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -45,6 +46,7 @@ public final class LocalComputeDriver implements ComputeDriver {
   private final AccessRules accessRules;
   private final ObjectMapper json;
   private final Path classArchive;
+  private final LogFormat logFormat;
 
   public LocalComputeDriver(
       Path home,
@@ -52,7 +54,9 @@ public final class LocalComputeDriver implements ComputeDriver {
       String controlPlaneUrl,
       Optional<String> engineUser,
       boolean loopVolumes,
-      ObjectMapper json) {
+      ObjectMapper json,
+      LogFormat logFormat) {
+    this.logFormat = logFormat;
     this.instancesDir = home.resolve("instances");
     this.agentJar = agentJar;
     this.controlPlaneUrl = controlPlaneUrl;
@@ -200,8 +204,12 @@ public final class LocalComputeDriver implements ComputeDriver {
               "-XX:+UseSerialGC",
               "-Xss512k",
               "-Dcoffer.instance=" + launch.instanceId(),
-              // Named apart from logback.xml so it never competes with the server's own config.
-              "-Dlogback.configurationFile=coffer-agent-logback.xml",
+              // Named apart from logback.xml so it never competes with the server's own config;
+              // the agent writes its lines in the server's format.
+              "-Dlogback.configurationFile="
+                  + (logFormat == LogFormat.JSON
+                      ? "coffer-agent-logback-json.xml"
+                      : "coffer-agent-logback.xml"),
               "-jar",
               agentJar.toString(),
               configFile.toString()));
