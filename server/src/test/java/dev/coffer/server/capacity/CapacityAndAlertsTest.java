@@ -23,11 +23,11 @@ import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
 /**
- * Capacity planning and the built-in alerts over a real Redis instance that the test fills at a known
- * rate: the volume samples grow, so the instance and its project get a growth per day (that rate,
- * within a tolerance), days until full and
- * the storage needed in 30 and 90 days; crossing a (low) volume threshold raises {@code
- * alert.volume_full} once, and growing the volume clears it with {@code alert.resolved}.
+ * Capacity planning and the built-in alerts over a real Redis instance that the test fills at a
+ * known rate: the volume samples grow, so the instance and its project get a growth per day (that
+ * rate, within a tolerance), days until full and the storage needed in 30 and 90 days; crossing a
+ * (low) volume threshold raises {@code alert.volume_full} once, and growing the volume clears it
+ * with {@code alert.resolved}.
  */
 class CapacityAndAlertsTest {
   static final List<Event> events = new CopyOnWriteArrayList<>();

@@ -100,6 +100,23 @@ class ProjectQuotaTest {
         .forEach(i -> listed.add(i.path("id").asText()));
     assertThat(listed).containsExactlyInAnyOrderElementsOf(created);
 
+    // Each create is announced once, as BUILD, and nothing it did in its transaction was seen
+    // as a deletion by the status watcher's sweep.
+    for (String id : created) {
+      List<String> announced = new ArrayList<>();
+      coffer
+          .send("GET", "/coffer/v1/events?target=" + id, null, member)
+          .body()
+          .path("events")
+          .forEach(
+              e -> announced.add(e.path("type").asText() + ":" + e.at("/details/to").asText()));
+      assertThat(announced).as(id).startsWith("instance.status_changed:BUILD");
+      assertThat(announced).as(id).doesNotContain("instance.deleted:");
+      assertThat(announced.stream().filter("instance.status_changed:BUILD"::equals))
+          .as(id + " " + announced)
+          .hasSize(1);
+    }
+
     JsonNode limits = asMember("GET", "/limits", null).body().at("/limits/0");
     assertThat(limits.path("verb").asText()).isEqualTo("ABSOLUTE");
     assertThat(limits.path("max_instances").asInt()).isEqualTo(limit);
