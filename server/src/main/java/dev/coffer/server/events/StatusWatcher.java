@@ -89,9 +89,9 @@ public final class StatusWatcher implements AutoCloseable {
 
   /**
    * Looks at a just-inserted instance once its row is committed. A create inserts inside the
-   * project's quota transaction, whose row the sweep on the timer's thread cannot see yet: looked at
-   * before the commit, the instance would be announced as BUILD, then as deleted by the sweep, then
-   * as BUILD again.
+   * project's quota transaction, whose row the sweep on the timer's thread cannot see yet: looked
+   * at before the commit, the instance would be announced as BUILD, then as deleted by the sweep,
+   * then as BUILD again.
    */
   public void checkWhenCommitted(String instanceId) {
     jdbi.useHandle(

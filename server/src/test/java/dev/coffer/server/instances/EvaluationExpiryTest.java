@@ -275,7 +275,9 @@ class EvaluationExpiryTest {
       assertThat(life.get(0)).isEqualTo("status:BUILD");
       assertThat(life.get(life.size() - 1)).isEqualTo("instance.deleted");
       assertThat(life.stream().filter(t -> t.equals("instance.expired"))).hasSize(1);
-      assertThat(life.stream().filter(t -> t.equals("instance.deleted"))).as(life.toString()).hasSize(1);
+      assertThat(life.stream().filter(t -> t.equals("instance.deleted")))
+          .as(life.toString())
+          .hasSize(1);
 
       await()
           .atMost(Duration.ofSeconds(30))
