@@ -87,6 +87,23 @@ public final class StatusWatcher implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Looks at a just-inserted instance once its row is committed. A create inserts inside the
+   * project's quota transaction, whose row the sweep on the timer's thread cannot see yet: looked
+   * at before the commit, the instance would be announced as BUILD, then as deleted by the sweep,
+   * then as BUILD again.
+   */
+  public void checkWhenCommitted(String instanceId) {
+    jdbi.useHandle(
+        h -> {
+          if (h.isInTransaction()) {
+            h.afterCommit(() -> check(instanceId));
+          } else {
+            check(instanceId);
+          }
+        });
+  }
+
   /** Looks at one instance now (after a write to it). */
   public synchronized void check(String instanceId) {
     try {

@@ -28,7 +28,7 @@ public final class WatchedInstances implements InstanceRepository {
   @Override
   public Instance insert(Instance instance) {
     Instance inserted = delegate.insert(instance);
-    watcher.check(inserted.id());
+    watcher.checkWhenCommitted(inserted.id());
     return inserted;
   }
 

@@ -12,16 +12,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
 /**
- * Capacity planning and the built-in alerts over a real Redis instance that the test fills: the
- * volume samples grow, so the instance and its project get a growth per day, days until full and
- * the storage needed in 30 and 90 days; crossing a (low) volume threshold raises {@code
- * alert.volume_full} once, and growing the volume clears it with {@code alert.resolved}.
+ * Capacity planning and the built-in alerts over a real Redis instance that the test fills at a
+ * known rate: the volume samples grow, so the instance and its project get a growth per day (that
+ * rate, within a tolerance), days until full and the storage needed in 30 and 90 days; crossing a
+ * (low) volume threshold raises {@code alert.volume_full} once, and growing the volume clears it
+ * with {@code alert.resolved}.
  */
 class CapacityAndAlertsTest {
   static final List<Event> events = new CopyOnWriteArrayList<>();
@@ -81,29 +87,51 @@ class CapacityAndAlertsTest {
         .as("starts under the alert threshold")
         .isLessThan(5_000_000L);
 
+    // Written at a known rate, 100 kB every 200 ms (500 kB/s) for 16 s, from just after ACTIVE:
+    // the forecast's growth must be that rate, less the few flat samples around the writing.
     String chunk = "x".repeat(100_000);
+    int chunks = 80;
+    AtomicInteger written = new AtomicInteger();
+    AtomicLong firstAt = new AtomicLong();
+    AtomicLong lastAt = new AtomicLong();
+    ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
     try (Jedis jedis =
         new Jedis(instance.at("/endpoint/host").asText(), instance.at("/endpoint/port").asInt())) {
       jedis.auth("app", TestCoffer.APP_PASSWORD);
-      for (int round = 0; round < 4; round++) {
-        for (int i = 0; i < 20; i++) {
-          jedis.set("r" + round + "k" + i, chunk);
-        }
-        long written = (round + 1) * 2_000_000L;
-        int samples = capacity(id).path("samples").asInt();
-        await()
-            .atMost(Duration.ofSeconds(15))
-            .until(
-                () -> {
-                  JsonNode c = capacity(id);
-                  return c.path("volume_used_bytes").asLong() >= written
-                      && c.path("samples").asInt() >= samples + 2;
-                });
-      }
+      pacer.scheduleAtFixedRate(
+          () -> {
+            int i = written.get();
+            if (i < chunks) {
+              jedis.set("k" + i, chunk);
+              long at = System.nanoTime();
+              firstAt.compareAndSet(0, at);
+              lastAt.set(at);
+              written.incrementAndGet();
+            }
+          },
+          0,
+          200,
+          TimeUnit.MILLISECONDS);
+      await()
+          .atMost(Duration.ofSeconds(40))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> written.get() == chunks);
+    } finally {
+      pacer.shutdownNow();
     }
-
+    long bytes = (long) chunks * chunk.length();
+    double seconds = (lastAt.get() - firstAt.get()) / 1e9;
+    double writtenPerDay = bytes / seconds * 86_400;
+    long usedBefore = before.path("volume_used_bytes").asLong();
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> capacity(id).path("volume_used_bytes").asLong() >= usedBefore + bytes);
     JsonNode grown = capacity(id);
-    assertThat(grown.path("growth_bytes_per_day").asLong()).isPositive();
+    assertThat(grown.path("samples").asInt()).as(grown.toString()).isGreaterThanOrEqualTo(10);
+    assertThat((double) grown.path("growth_bytes_per_day").asLong())
+        .as("growth per day against the %.0f bytes/day written; %s", writtenPerDay, grown)
+        .isBetween(0.6 * writtenPerDay, 1.4 * writtenPerDay);
     assertThat(grown.path("days_until_full").isNumber()).as(grown.toString()).isTrue();
     assertThat(grown.path("used_percent").asDouble()).isGreaterThan(0.5);
     assertThat(grown.path("projected_used_30d_bytes").asLong())

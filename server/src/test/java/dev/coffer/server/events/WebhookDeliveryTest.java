@@ -54,7 +54,7 @@ class WebhookDeliveryTest {
                   h.getFirst("X-Coffer-Signature"),
                   body));
           // The first delivery fails, as a receiver that is briefly down would.
-          exchange.sendResponseHeaders(requests.getAndIncrement() == 0 ? 503 : 204, -1);
+          exchange.sendResponseHeaders(requests.getAndIncrement() == 0 ? 500 : 204, -1);
           exchange.close();
         });
     receiver.start();
@@ -105,7 +105,7 @@ class WebhookDeliveryTest {
                         d ->
                             d.path("state").asText().equals("PENDING")
                                 && d.path("attempts").asInt() == 1
-                                && d.path("last_response").asInt() == 503));
+                                && d.path("last_response").asInt() == 500));
     Received failed = received.get(0);
     assertThat(body(failed).path("details").path("to").asText()).isEqualTo("REBOOT");
 

@@ -76,6 +76,24 @@ class EvaluationExpiryTest {
     return java.time.LocalDateTime.parse(text).toInstant(java.time.ZoneOffset.UTC);
   }
 
+  /** The target's events oldest first, a status change written as {@code status:<to>}. */
+  static List<String> eventsOf(String target) {
+    List<String> types = new ArrayList<>();
+    coffer
+        .get("/coffer/v1/events?target=" + target)
+        .body()
+        .path("events")
+        .forEach(
+            e -> {
+              String type = e.path("type").asText();
+              types.add(
+                  type.equals("instance.status_changed")
+                      ? "status:" + e.at("/details/to").asText()
+                      : type);
+            });
+    return types;
+  }
+
   static String redis(String name, String extra) {
     return "{\"instance\":{\"name\":\""
         + name
@@ -117,6 +135,27 @@ class EvaluationExpiryTest {
           .isEqualTo(403);
     } finally {
       assertThat(manage("{\"visibility\":\"public\"}").status()).isEqualTo(200);
+    }
+    assertThat(redisVersionsSeenByMember()).contains(version);
+  }
+
+  @Test
+  void aHiddenVersionIsInvisibleAndRefusedToProjectsButAdminsStillSeeIt() {
+    var hidden = manage("{\"state\":\"hidden\"}");
+    assertThat(hidden.status()).as(hidden.raw()).isEqualTo(200);
+    try {
+      assertThat(redisVersionsSeenByMember()).doesNotContain(version);
+      var shown = asMember("GET", "/datastores/redis/versions/" + version, null);
+      assertThat(shown.status()).as(shown.raw()).isEqualTo(404);
+      var refused = asMember("POST", "/instances", redis("hidden-version", ""));
+      assertThat(refused.status()).as(refused.raw()).isEqualTo(400);
+      assertThat(refused.raw()).contains("instance['datastore']['version']");
+      assertThat(asMember("GET", "/instances", null).raw()).doesNotContain("hidden-version");
+      // The operator still sees it, to show it again.
+      assertThat(coffer.get(coffer.v1("/datastores/redis/versions/" + version)).status())
+          .isEqualTo(200);
+    } finally {
+      assertThat(manage("{\"state\":\"active\"}").status()).isEqualTo(200);
     }
     assertThat(redisVersionsSeenByMember()).contains(version);
   }
@@ -216,11 +255,29 @@ class EvaluationExpiryTest {
       assertThat(backups.path("backups")).hasSize(1);
       assertThat(backups.at("/backups/0/status").asText()).isEqualTo("COMPLETED");
       assertThat(backups.at("/backups/0/name").asText()).isEqualTo("expiry-trial");
-      // The warning and the expiry reached the event log (and so the project's webhooks).
-      JsonNode events = coffer.get("/coffer/v1/events?target=" + trial).body().path("events");
-      List<String> types = new ArrayList<>();
-      events.forEach(e -> types.add(e.path("type").asText()));
-      assertThat(types).contains("instance.expiring", "instance.expired");
+      // The whole life reached the event log (and so the project's webhooks), in the order it
+      // happened: built, warned, backed up, expired, then deleted. The warning comes 5 s after the
+      // create whatever the status, so only its place after BUILD and before the backup is fixed.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> eventsOf(trial).contains("instance.deleted"));
+      List<String> life = eventsOf(trial);
+      assertThat(life)
+          .containsSubsequence(
+              "status:BUILD",
+              "instance.expiring",
+              "backup.completed",
+              "instance.expired",
+              "instance.deleted")
+          .containsSubsequence("status:ACTIVE", "backup.completed")
+          .doesNotContain("instance.expiry_failed", "backup.failed", "instance.fault");
+      assertThat(life.get(0)).isEqualTo("status:BUILD");
+      assertThat(life.get(life.size() - 1)).isEqualTo("instance.deleted");
+      assertThat(life.stream().filter(t -> t.equals("instance.expired"))).hasSize(1);
+      assertThat(life.stream().filter(t -> t.equals("instance.deleted")))
+          .as(life.toString())
+          .hasSize(1);
 
       await()
           .atMost(Duration.ofSeconds(30))
