@@ -52,8 +52,9 @@ class CrashRecoveryTest {
                 "COFFER_ADDRESS_POOL", "127.79",
                 "COFFER_AGENT_JAR", System.getProperty("coffer.agent.jar")));
     server = builder.start();
+    // Generous: on a loaded 2-core machine a cold JVM with migrations can take a minute.
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofMinutes(3))
         .ignoreExceptions()
         .until(() -> send("GET", "/", null).statusCode() == 200);
   }
@@ -160,7 +161,7 @@ class CrashRecoveryTest {
                 + "\"datastore\":{\"type\":\"mariadb\"}}}");
     String instance = Json.newMapper().readTree(created.body()).at("/instance/id").asText();
     await()
-        .atMost(Duration.ofMinutes(2))
+        .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofMillis(250))
         .until(() -> status(instance).equals("ACTIVE"));
     HttpResponse<String> accepted =

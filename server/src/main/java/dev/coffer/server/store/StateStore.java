@@ -22,11 +22,13 @@ public final class StateStore implements AutoCloseable {
 
   /**
    * An embedded store in {@code dir}; survives restarts. Every commit reaches the file before the
-   * call returns (no write delay), so a SIGKILL never loses an acknowledged request.
+   * call returns (no write delay), so a SIGKILL never loses an acknowledged request. The {@code
+   * retry:} file system reopens the file when a thread is interrupted mid-write (as workers are
+   * when the server stops): a plain FileChannel would close and take the database down with it.
    */
   public static StateStore embedded(Path dir) {
     String url =
-        "jdbc:h2:file:"
+        "jdbc:h2:retry:"
             + dir.resolve("coffer").toAbsolutePath()
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
             + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";

@@ -147,6 +147,16 @@ public final class TaskRunner implements AutoCloseable {
           task.attempts(),
           (System.nanoTime() - started) / 1_000_000);
     } catch (Exception | LinkageError | AssertionError e) {
+      if (!running) {
+        // The control plane is stopping and interrupted the handler mid-wait: that is not the
+        // task's failure. It stays RUNNING in the store and is resumed by the next start.
+        log.info(
+            "event=task_interrupted_by_shutdown task={} type={} instance={}",
+            task.id(),
+            task.type(),
+            task.instanceId());
+        return;
+      }
       // LinkageError too: a task must end in a status, never leave a worker dead and the task
       // RUNNING until the next restart.
       String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
