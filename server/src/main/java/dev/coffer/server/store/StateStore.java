@@ -27,12 +27,15 @@ public final class StateStore implements AutoCloseable {
    * when the server stops): a plain FileChannel would close and take the database down with it.
    */
   public static StateStore embedded(Path dir) {
-    String url =
-        "jdbc:h2:retry:"
-            + dir.resolve("coffer").toAbsolutePath()
-            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
-            + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
-    return open(url, "coffer", "");
+    return open(embeddedUrl(dir), "coffer", "");
+  }
+
+  /** The JDBC URL of the embedded store in {@code dir} (the same URL shares the open database). */
+  public static String embeddedUrl(Path dir) {
+    return "jdbc:h2:retry:"
+        + dir.resolve("coffer").toAbsolutePath()
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
+        + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
   }
 
   public static StateStore open(String jdbcUrl, String user, String password) {

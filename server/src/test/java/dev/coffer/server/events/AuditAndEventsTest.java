@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.server.TestCoffer;
+import dev.coffer.server.store.StateStore;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -137,10 +138,8 @@ class AuditAndEventsTest {
 
     String everything = coffer.get(coffer.v1("/mgmt/audit?limit=1000")).raw();
     assertThat(everything).contains("auditee").doesNotContain(password).doesNotContain(wrong);
-    String url =
-        "jdbc:h2:file:"
-            + coffer.home.resolve("state").resolve("coffer").toAbsolutePath()
-            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+    // The server's own URL: the same in-process database, not a second opener of its file.
+    String url = StateStore.embeddedUrl(coffer.home.resolve("state"));
     StringBuilder rows = new StringBuilder();
     try (Connection c = DriverManager.getConnection(url, "coffer", "");
         Statement s = c.createStatement();
